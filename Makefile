@@ -1,0 +1,48 @@
+# DR Autopilot — every command a newcomer needs. Read top to bottom.
+#
+#   make drill              the local failover drill (two-tier scenario), set-up included
+#   make drill SCENARIO=lagging   a failure path (also: job-fails, stuck-job, unhealthy-landing, ...)
+#   make test               lint, types and every test, set-up included (CI runs exactly this)
+#   make bench              benchmark scripts that print figures
+#   make synth              synthesize the CloudFormation template offline into cdk.out/
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SCENARIO ?= two-tier
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
+export CDK_DISABLE_CLI_TELEMETRY = true
+
+.PHONY: setup drill test lint bench synth clean
+
+# Set-up: a virtual environment with the pinned Python packages, the project itself (editable)
+# and the Node tools. Re-runs only when a dependency file changes.
+$(VENV)/.installed: requirements.txt lambdas/requirements.txt pyproject.toml package.json package-lock.json
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed
+
+drill: setup
+	$(BIN)/python -m local.drill --scenario $(SCENARIO)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy lambdas local infrastructure benchmarks app.py
+
+test: lint
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python benchmarks/list_machines.py
+
+synth: setup
+	npx cdk synth --quiet --no-notices
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

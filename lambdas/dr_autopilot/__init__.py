@@ -1,0 +1,1 @@
+"""DR Autopilot: the Lambda code of the automated failover workflow."""

@@ -1,0 +1,105 @@
+"""Named errors: the contract between the Lambdas and the state machine.
+
+Step Functions sees a Lambda's exception class name as the error name, so the workflow's
+`Retry` and `Catch` rules match these names. Renaming one is a breaking change to the
+workflow; `tests/unit/test_error_contract.py` keeps both sides in step.
+"""
+
+
+class DrAutopilotError(Exception):
+    """Base of every error the workflow knows by name."""
+
+
+# --- input -----------------------------------------------------------------------------------
+class InvalidInput(DrAutopilotError):
+    """The execution input does not follow the documented contract."""
+
+
+# --- recovery provider (CloudEndure today, Elastic Disaster Recovery later) ------------------
+class ProviderError(DrAutopilotError):
+    """Base of errors raised by a recovery provider's client."""
+
+
+class AuthenticationFailed(ProviderError):
+    """The provider refused the credentials (bad or revoked API token)."""
+
+
+class LicenseExpired(ProviderError):
+    """The provider account has no active license."""
+
+
+class ServiceUnavailable(ProviderError):
+    """The provider kept failing (429, 5xx, dropped connections, timeouts) beyond the retry bounds."""
+
+
+class InvalidResponse(ProviderError):
+    """The provider answered with something that does not match its documented shape."""
+
+
+class RequestRejected(ProviderError):
+    """The provider rejected a request as invalid (HTTP 400)."""
+
+
+class JobAlreadyRunning(ProviderError):
+    """A job is already running for some of the machines (HTTP 409); never retried into a second launch."""
+
+
+class NotFound(ProviderError):
+    """Base of 'this thing does not exist' errors."""
+
+
+class ProjectNotFound(NotFound):
+    """The configured project does not exist in the account."""
+
+
+class MachineNotFound(NotFound):
+    """A configured or referenced machine does not exist."""
+
+
+class JobNotFound(NotFound):
+    """A job id is unknown to the provider."""
+
+
+class ReplicaNotFound(NotFound):
+    """A launched target machine is unknown to the provider."""
+
+
+class NoPointInTime(ProviderError):
+    """No recovery point exists at or before the requested time."""
+
+
+# --- workflow decisions ------------------------------------------------------------------------
+class ReplicationNotReady(DrAutopilotError):
+    """Some machines are not in Continuous Data Replication or lag too far; failover refused."""
+
+
+class LaunchRejected(DrAutopilotError):
+    """The provider refused to start the launch job."""
+
+
+class JobFailed(DrAutopilotError):
+    """The launch job ended in FAILED."""
+
+
+class JobTimedOut(DrAutopilotError):
+    """The launch job did not finish within the configured job timeout."""
+
+
+class TargetNotFound(DrAutopilotError):
+    """The recovered webserver has no reachable address (no replica, no public IP, not in EC2)."""
+
+
+class TargetNotYetHealthy(DrAutopilotError):
+    """The landing page did not pass this probe; the workflow probes again after a wait."""
+
+
+class TargetUnhealthy(DrAutopilotError):
+    """The landing page never became healthy within the bound; DNS is left untouched."""
+
+
+class DnsUpdateFailed(DrAutopilotError):
+    """Route 53 refused the change or it did not reach INSYNC in time."""
+
+
+class DnsChangePending(DrAutopilotError):
+    """The Route 53 change is not INSYNC yet (retried by the workflow)."""

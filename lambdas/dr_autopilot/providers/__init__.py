@@ -1,0 +1,1 @@
+"""Recovery providers: the systems that replicate machines and launch them in AWS."""

@@ -1,0 +1,1 @@
+"""CloudEndure Disaster Recovery (v5 API): client, models and pure replication decisions."""

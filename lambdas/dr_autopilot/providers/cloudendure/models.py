@@ -1,0 +1,138 @@
+"""Typed models of the CloudEndure v5 API's resources (field names as the API spells them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class _ApiModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
+
+
+class ProjectType(StrEnum):
+    MIGRATION = "MIGRATION"
+    DR = "DR"
+    BACKUP = "BACKUP"
+
+
+class ReplicationStatus(StrEnum):
+    STARTED = "STARTED"
+    PAUSED = "PAUSED"
+    STOPPED = "STOPPED"
+
+
+class LaunchType(StrEnum):
+    RECOVERY = "RECOVERY"
+    TEST = "TEST"
+    CUTOVER = "CUTOVER"
+    DEBUG = "DEBUG"
+
+
+class JobStatus(StrEnum):
+    PENDING = "PENDING"
+    STARTED = "STARTED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+    @property
+    def finished(self) -> bool:
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED)
+
+
+class JobType(StrEnum):
+    RECOVERY_LAUNCH = "RECOVERY_LAUNCH"
+    TEST_LAUNCH = "TEST_LAUNCH"
+    CUTOVER_LAUNCH = "CUTOVER_LAUNCH"
+    DEBUG_LAUNCH = "DEBUG_LAUNCH"
+    CLEANUP = "CLEANUP"
+    RESTORE_LAUNCH = "RESTORE_LAUNCH"
+    RECOVERY_PLAN_RECOVERY = "RECOVERY_PLAN_RECOVERY"
+    RECOVERY_PLAN_TEST = "RECOVERY_PLAN_TEST"
+    RECOVERY_PLAN_CUTOVER = "RECOVERY_PLAN_CUTOVER"
+
+
+class Project(_ApiModel):
+    id: str
+    name: str
+    type: ProjectType
+
+
+class SourceProperties(_ApiModel):
+    name: str
+    machine_cloud_id: str | None = None
+    os: str | None = None
+
+
+class ReplicationInfo(_ApiModel):
+    total_storage_bytes: int = 0
+    replicated_storage_bytes: int = 0
+    rescanned_storage_bytes: int = 0
+    backlogged_storage_bytes: int = 0
+    last_consistency_date_time: datetime | None = None
+    next_consistency_estimated_date_time: datetime | None = None
+    last_seen_date_time: datetime | None = None
+
+
+class LifeCycle(_ApiModel):
+    last_test_launch_date_time: datetime | None = None
+    last_recovery_launch_date_time: datetime | None = None
+    last_cutover_date_time: datetime | None = None
+
+
+class Machine(_ApiModel):
+    id: str
+    source_properties: SourceProperties
+    replication_status: ReplicationStatus
+    replication_info: ReplicationInfo = ReplicationInfo()
+    life_cycle: LifeCycle = LifeCycle()
+    replica: str | None = None
+    is_agent_installed: bool = True
+
+    @property
+    def name(self) -> str:
+        return self.source_properties.name
+
+
+class PointInTime(_ApiModel):
+    id: str
+    date_time: datetime
+
+
+class JobLogEntry(_ApiModel):
+    message: str
+    log_date_time: datetime
+
+
+class Job(_ApiModel):
+    id: str
+    type: JobType
+    status: JobStatus
+    participating_machines: list[str] = []
+    log: list[JobLogEntry] = []
+    creation_date_time: datetime | None = None
+    end_date_time: datetime | None = None
+    initiated_by: str | None = None
+
+
+class Replica(_ApiModel):
+    id: str
+    machine: str
+    machine_cloud_id: str | None = None
+    machine_cloud_state: str | None = None
+    public_ips: list[str] = []
+    private_ips: list[str] = []
+    region_id: str | None = None
+    point_in_time: str | None = None
+    name: str | None = None
+    creation_date_time: datetime | None = Field(
+        None, validation_alias=AliasChoices("cloudEndureCreationDateTime", "creationDateTime")
+    )
+
+
+class LaunchItem(_ApiModel):
+    machine_id: str
+    point_in_time_id: str | None = None

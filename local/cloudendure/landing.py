@@ -1,0 +1,68 @@
+"""The recovered webserver's landing page, served for real on a loopback address.
+
+Each launched replica of the scenario's webserver gets its own loopback address
+(127.0.x.y, also its `publicIps[0]`) and a tiny HTTP server on that address. All landing pages
+share one port, chosen when the emulator starts and reported as `landingPort` by
+`GET /_emulator/info` (and printed by `python -m local.cloudendure`): a health check reaches the
+page at `http://<publicIps[0]>:<landingPort>/`. In AWS the same check uses port 80.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from local.cloudendure.scenario import LandingPageSpec
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class LandingPages:
+    """The landing-page servers of all running replicas."""
+
+    def __init__(self, spec: LandingPageSpec, port: int | None = None) -> None:
+        self.spec = spec
+        self.port = port or free_port()
+        self._servers: dict[str, ThreadingHTTPServer] = {}
+        self._lock = threading.Lock()
+
+    def serve(self, replica_id: str, address: str, hostname: str) -> None:
+        pages = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                spec = pages.spec
+                if spec.delay_seconds:
+                    time.sleep(spec.delay_seconds)
+                body = spec.body.replace("{hostname}", hostname).encode()
+                self.send_response(spec.status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        server = ThreadingHTTPServer((address, self.port), Handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, name=f"landing-{address}", daemon=True).start()
+        with self._lock:
+            self._servers[replica_id] = server
+
+    def stop(self, replica_id: str) -> None:
+        with self._lock:
+            server = self._servers.pop(replica_id, None)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+    def stop_all(self) -> None:
+        for replica_id in list(self._servers):
+            self.stop(replica_id)

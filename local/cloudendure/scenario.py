@@ -1,0 +1,141 @@
+"""Scenario files: the data that shapes one emulated CloudEndure project."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+GIB = 1024**3
+
+
+class ScenarioError(ValueError):
+    """A scenario name or file that cannot be used, with the reason."""
+
+
+class FaultKind(StrEnum):
+    TOO_MANY_REQUESTS = "429"
+    INTERNAL_ERROR = "500"
+    BAD_GATEWAY = "502"
+    UNAVAILABLE = "503"
+    DROP = "drop"
+    DELAY = "delay"
+    MALFORMED = "malformed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class FaultSpec(_Model):
+    """The next `count` calls to `route` ('*' for any API route) misbehave as `kind`."""
+
+    route: str
+    kind: FaultKind
+    count: Annotated[int, Field(ge=1)] = 1
+    delay_seconds: Annotated[float, Field(ge=0, alias="delaySeconds")] = 0.0
+    retry_after_seconds: Annotated[int | None, Field(ge=0, alias="retryAfterSeconds")] = None
+
+
+class MachineSpec(_Model):
+    name: str
+    os: str = "linux"
+    webserver: bool = False
+    lag_seconds: Annotated[float, Field(ge=0, alias="lagSeconds")] = 20.0
+    replication_status: str = Field("STARTED", alias="replicationStatus")
+    total_storage_bytes: int = Field(20 * GIB, alias="totalStorageBytes")
+    backlogged_storage_bytes: int = Field(0, alias="backloggedStorageBytes")
+    rescanned_storage_bytes: int = Field(0, alias="rescannedStorageBytes")
+    has_public_ip: bool = Field(True, alias="hasPublicIp")
+    replicating_since_days: Annotated[int, Field(ge=0, alias="replicatingSinceDays")] = 45
+
+
+class JobOutcome(StrEnum):
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    STUCK = "STUCK"
+
+
+class JobSpec(_Model):
+    duration_seconds: Annotated[float, Field(gt=0, alias="durationSeconds")] = 240.0
+    converters_finished_at_seconds: Annotated[float, Field(gt=0, alias="convertersFinishedAtSeconds")] = 185.0
+    pending_seconds: Annotated[float, Field(ge=0, alias="pendingSeconds")] = 5.0
+    outcome: JobOutcome = JobOutcome.COMPLETED
+    failure_message: str = Field("Job failed: conversion error", alias="failureMessage")
+
+
+class LandingPageSpec(_Model):
+    status: Annotated[int, Field(ge=100, le=599)] = 200
+    body: str = (
+        "<html><head><title>Welcome</title></head><body><h1>Hello from the PHP webserver</h1>"
+        "<p>Served by {hostname}</p></body></html>"
+    )
+    delay_seconds: Annotated[float, Field(ge=0, alias="delaySeconds")] = 0.0
+
+
+class GenerateSpec(_Model):
+    count: Annotated[int, Field(ge=1, le=10_000)] = 3000
+    name_prefix: str = Field("server-", alias="namePrefix")
+    lag_seconds: float = Field(30.0, alias="lagSeconds")
+
+
+class ProjectSpec(_Model):
+    name: str
+    type: str = "DR"
+
+
+class Scenario(_Model):
+    name: str
+    description: str = ""
+    project: ProjectSpec
+    machines: list[MachineSpec]
+    generate: GenerateSpec | None = None
+    job: JobSpec = JobSpec()
+    landing_page: LandingPageSpec = Field(LandingPageSpec(), alias="landingPage")
+    faults: list[FaultSpec] = []
+    session_ttl_seconds: Annotated[float, Field(gt=0, alias="sessionTtlSeconds")] = 3600.0
+    license_expired: bool = Field(False, alias="licenseExpired")
+    login_redirect: bool = Field(False, alias="loginRedirect")
+
+    def all_machines(self) -> list[MachineSpec]:
+        """The listed machines, followed by the generated ones (the first generated is the webserver)."""
+        machines = list(self.machines)
+        if self.generate is not None:
+            width = len(str(self.generate.count))
+            machines += [
+                MachineSpec(
+                    name=f"{self.generate.name_prefix}{index:0{width}d}",
+                    lag_seconds=self.generate.lag_seconds,
+                    webserver=index == 1 and not any(m.webserver for m in self.machines),
+                )
+                for index in range(1, self.generate.count + 1)
+            ]
+        return machines
+
+
+def available_scenarios() -> list[str]:
+    return sorted(path.stem for path in SCENARIO_DIR.glob("*.json"))
+
+
+def load_scenario(name_or_path: str, machine_count: int | None = None) -> Scenario:
+    """Load a bundled scenario by name, or a scenario file by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SCENARIO_DIR / f"{name_or_path}.json"
+    if not path.is_file():
+        raise ScenarioError(
+            f"unknown scenario {name_or_path!r}: give a file path or one of {', '.join(available_scenarios())}"
+        )
+    try:
+        scenario = Scenario.model_validate(json.loads(path.read_text()))
+    except (json.JSONDecodeError, ValidationError) as error:
+        raise ScenarioError(f"scenario {path} is not valid: {error}") from error
+    if machine_count is not None:
+        if scenario.generate is None:
+            raise ScenarioError(f"scenario {scenario.name!r} has a fixed machine list; --machine-count needs 'large'")
+        scenario.generate = scenario.generate.model_copy(update={"count": machine_count})
+    return scenario
