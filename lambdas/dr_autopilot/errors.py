@@ -103,3 +103,7 @@ class DnsUpdateFailed(DrAutopilotError):
 
 class DnsChangePending(DrAutopilotError):
     """The Route 53 change is not INSYNC yet (retried by the workflow)."""
+
+
+class LaunchIncomplete(DrAutopilotError):
+    """The job completed but not every machine has a launched target."""

@@ -22,6 +22,7 @@ class Clock:
         self.frozen = frozen
         self._start = start or datetime.now(UTC)
         self._real_start = time.monotonic()
+        self._wall_start = datetime.now(UTC)
         self._offset = timedelta()
         self._lock = threading.Lock()
 
@@ -39,6 +40,14 @@ class Clock:
             raise ValueError("the clock only moves forward")
         with self._lock:
             self._offset += timedelta(seconds=seconds)
+
+    def to_wall_clock(self, emulated: datetime) -> datetime:
+        """When (real UTC time) the emulated moment happens or happened, at the current offset."""
+        if self.frozen:
+            return self._wall_start
+        with self._lock:
+            offset = self._offset
+        return self._wall_start + (emulated - self._start - offset) / self.time_scale
 
     def real_seconds(self, emulated_seconds: float) -> float:
         """How long `emulated_seconds` take in real time (0 for a frozen clock)."""

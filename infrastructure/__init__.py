@@ -1,0 +1,1 @@
+"""The CDK app of DR Autopilot: one stack composed of constructs."""

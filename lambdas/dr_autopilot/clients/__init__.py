@@ -1,0 +1,1 @@
+"""One client per external system; the logic layer never imports boto3 or requests."""

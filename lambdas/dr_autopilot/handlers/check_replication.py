@@ -1,0 +1,22 @@
+"""Handler of the CheckReplication state."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dr_autopilot.logic.check_replication import check_replication
+from dr_autopilot.models import WorkflowState
+from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.providers import provider
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
+    report = check_replication(WorkflowState.model_validate(event), provider())
+    if report.max_lag_seconds is not None:
+        metrics.add_metric(name="ReplicationLagSeconds", unit="Seconds", value=report.max_lag_seconds)
+    logger.info("Replication checked", extra={"ready": report.ready, "total": report.total, "forced": report.forced})
+    return report.dump()

@@ -1,0 +1,38 @@
+"""Handler of the LaunchRecovery state: idempotent per execution (Powertools idempotency).
+
+A retried or re-driven LaunchRecovery of the same execution returns the stored result instead
+of launching again; if an earlier attempt crashed after launching, the provider adopts the job
+that attempt started (see CloudEndureProvider.launch).
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dr_autopilot.logic.launch_recovery import launch_recovery
+from dr_autopilot.models import WorkflowState
+from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.providers import provider
+from dr_autopilot.settings import settings
+
+ONE_DAY = 24 * 3600
+persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table or "")
+idempotency = IdempotencyConfig(
+    event_key_jmespath="request.executionId", expires_after_seconds=ONE_DAY, raise_on_no_idempotency_key=True
+)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+@idempotent(persistence_store=persistence, config=idempotency)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
+    result = launch_recovery(WorkflowState.model_validate(event), provider())
+    metrics.add_metric(name="LaunchesStarted", unit="Count", value=0 if result.adopted else 1)
+    logger.info(
+        "Launch job started",
+        extra={"job_id": result.job_id, "launch_type": result.launch_type, "adopted": result.adopted},
+    )
+    return result.dump()

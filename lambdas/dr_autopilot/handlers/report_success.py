@@ -1,0 +1,26 @@
+"""Handler of the ReportSuccess state (also ends a dry run)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dr_autopilot.clients.sns import Notifier
+from dr_autopilot.logic.report import publish, success_summary
+from dr_autopilot.models import WorkflowState
+from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.settings import settings
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
+    state = WorkflowState.model_validate(event)
+    summary = success_summary(state)
+    publish(summary, state, Notifier(settings().topic_arn or ""))
+    if "dnsInsync" in summary.timeline:
+        rto = (summary.timeline["dnsInsync"] - summary.timeline["started"]).total_seconds()
+        metrics.add_metric(name="RecoveryTimeSeconds", unit="Seconds", value=rto)
+    logger.info("Failover finished", extra={"outcome": summary.outcome})
+    return summary.dump()

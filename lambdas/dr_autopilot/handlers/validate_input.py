@@ -1,0 +1,23 @@
+"""Handler of the ValidateInput state."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dr_autopilot.logic.validate_input import validate_input
+from dr_autopilot.models import ValidateInputEvent
+from dr_autopilot.observability import correlate, logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
+    request = validate_input(ValidateInputEvent.model_validate(event))
+    metrics.add_metric(name="FailoversStarted", unit="Count", value=1)
+    logger.info(
+        "Failover requested",
+        extra={"mode": request.mode, "trigger": request.trigger, "requested_by": request.requested_by},
+    )
+    return request.dump()

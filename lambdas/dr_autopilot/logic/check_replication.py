@@ -1,0 +1,23 @@
+"""CheckReplication: refuse to fail over machines that are not in Continuous Data Replication."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dr_autopilot.errors import ReplicationNotReady
+from dr_autopilot.models import ReplicationReport, WorkflowState
+from dr_autopilot.providers.base import RecoveryProvider
+
+
+def check_replication(state: WorkflowState, provider: RecoveryProvider) -> ReplicationReport:
+    report = provider.assess_replication()
+    if report.not_ready and not state.request.force:
+        listed = "; ".join(f"{p.name}: {', '.join(p.reasons)}" for p in report.problems)
+        more = (
+            f" (and {report.not_ready - len(report.problems)} more)" if report.not_ready > len(report.problems) else ""
+        )
+        raise ReplicationNotReady(
+            f"{report.not_ready} of {report.total} machines are not in Continuous Data Replication: {listed}{more}. "
+            'Nothing was launched. Start again with "force": true to fail over anyway.'
+        )
+    return report.model_copy(update={"forced": report.not_ready > 0, "observed_at": datetime.now(UTC)})

@@ -1,0 +1,36 @@
+"""HealthCheck: probe the recovered landing page; the workflow waits and probes again, bounded."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dr_autopilot.clients.http_probe import probe
+from dr_autopilot.config import HealthCheckConfig
+from dr_autopilot.errors import TargetNotFound, TargetUnhealthy
+from dr_autopilot.models import HealthResult, WorkflowState
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def landing_url(address: str, config: HealthCheckConfig) -> str:
+    port = "" if DEFAULT_PORTS[config.scheme] == config.port else f":{config.port}"
+    return f"{config.scheme}://{address}{port}{config.path}"
+
+
+def health_check(state: WorkflowState, config: HealthCheckConfig) -> HealthResult:
+    if state.target is None:
+        raise TargetNotFound("no recovered webserver to check")
+    attempts = (state.health.attempts if state.health else 0) + 1
+    url = landing_url(state.target.address, config)
+    result = probe(url, config.expected_text, config.timeout_seconds)
+    if not result.healthy and attempts >= config.max_attempts:
+        raise TargetUnhealthy(f"{url} failed {attempts} health checks; last: {result.detail}. DNS was not changed.")
+    return HealthResult(
+        healthy=result.healthy,
+        url=url,
+        attempts=attempts,
+        status_code=result.status_code,
+        detail=result.detail,
+        wait_seconds=0 if result.healthy else config.interval_seconds,
+        checked_at=datetime.now(UTC),
+    )

@@ -1,0 +1,154 @@
+"""ReportSuccess / ReportFailure: a summary a person can act on, published to SNS and returned."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from dr_autopilot.clients.route53 import Route53Records
+from dr_autopilot.clients.sns import Notifier
+from dr_autopilot.config import DnsConfig
+from dr_autopilot.errors import DnsUpdateFailed
+from dr_autopilot.models import FailoverSummary, Mode, WorkflowState
+
+
+def timeline(state: WorkflowState) -> dict[str, datetime]:
+    """When the pipeline saw each phase happen, on its own clock (a missing phase is absent).
+
+    Provider timestamps are deliberately not mixed in: the provider's clock may be skewed (or,
+    in the local drill, emulated and faster than real time)."""
+    moments: dict[str, datetime | None] = {
+        "started": state.request.started_at,
+        "replicationChecked": state.replication.observed_at if state.replication else None,
+        "launched": state.launch.requested_at if state.launch else None,
+        "convertersFinished": state.job.converters_observed_at if state.job else None,
+        "jobCompleted": state.job.completed_observed_at if state.job else None,
+        "targetHealthy": state.health.checked_at if state.health and state.health.healthy else None,
+        "dnsInsync": state.dns.insync_at if state.dns else None,
+    }
+    return {name: moment for name, moment in moments.items() if moment is not None}
+
+
+def _error_text(state: WorkflowState) -> tuple[str, str]:
+    """(error name, human message) from what the Catch stored at $.error."""
+    error = state.error
+    if error is None:
+        return "Unknown", "no error details"
+    message = error.Cause or ""
+    try:
+        cause = json.loads(message)
+        if isinstance(cause, dict):
+            message = str(cause.get("errorMessage") or message)
+    except (json.JSONDecodeError, TypeError):
+        pass
+    return error.Error, message[:2000]
+
+
+def _record_name(state: WorkflowState, dns: DnsConfig) -> str | None:
+    return dns.record_name if state.request.mode is Mode.RECOVERY else dns.drill_record_name
+
+
+def failure_summary(state: WorkflowState, dns: DnsConfig, records: Route53Records) -> FailoverSummary:
+    name, message = _error_text(state)
+    changed, unchanged = [], []
+    if state.launch:
+        changed.append(
+            f"Launch job {state.launch.job_id} ({state.launch.launch_type}) was started for {state.launch.machine_count} "
+            "machine(s): target machines may be running in AWS and cost money until cleaned up."
+        )
+    else:
+        unchanged.append("No launch was started: no target machines were created.")
+    record = _record_name(state, dns)
+    if state.dns and not state.dns.skipped and state.dns.current:
+        changed.append(f"DNS {state.dns.current.name} now points at {', '.join(state.dns.current.values)}.")
+    elif record is None:
+        unchanged.append("DNS was not touched (drill without a drill record).")
+    else:
+        try:
+            current = records.current(record, dns.record_type)
+            still = ", ".join(current.values) if current else "(no record)"
+        except DnsUpdateFailed:
+            still = "(could not read it back)"
+        unchanged.append(f"DNS {record} {dns.record_type} was not changed: it still points at {still}.")
+    return FailoverSummary(
+        outcome="FAILED",
+        headline=f"{state.request.mode.value} failover FAILED ({name}): {message}",
+        mode=state.request.mode,
+        job_id=state.launch.job_id if state.launch else None,
+        recovery_point=_point(state),
+        timeline=timeline(state),
+        error=name,
+        changed=changed,
+        unchanged=unchanged,
+    )
+
+
+def _point(state: WorkflowState) -> str:
+    return state.request.point_in_time.isoformat() if state.request.point_in_time else "latest"
+
+
+def success_summary(state: WorkflowState) -> FailoverSummary:
+    if state.request.dry_run:
+        report = state.replication
+        verdict = f"{report.ready} of {report.total} machines ready" if report else "replication not checked"
+        return FailoverSummary(
+            outcome="DRY_RUN",
+            headline=f"Dry run: {verdict}; would launch {state.recovery_point.machine_count if state.recovery_point else '?'} machine(s) "
+            f"in {state.request.mode.value} mode from recovery point {_point(state)}. Nothing was launched, DNS unchanged.",
+            mode=state.request.mode,
+            recovery_point=_point(state),
+            timeline=timeline(state),
+            unchanged=["No launch was started.", "DNS was not changed."],
+        )
+    dns, target = state.dns, state.target
+    if dns and not dns.skipped and dns.current:
+        before = ", ".join(dns.previous.values) if dns.previous else "(no record)"
+        switch = f"{dns.current.name} switched {before} -> {', '.join(dns.current.values)} (TTL {dns.current.ttl}s)"
+    else:
+        switch = "DNS left unchanged (drill)"
+    return FailoverSummary(
+        outcome="SUCCEEDED",
+        headline=f"{state.request.mode.value} failover SUCCEEDED: {switch}",
+        mode=state.request.mode,
+        job_id=state.launch.job_id if state.launch else None,
+        recovery_point=_point(state),
+        record_before=dns.previous if dns else None,
+        record_after=dns.current if dns else None,
+        recovered_address=target.address if target else None,
+        timeline=timeline(state),
+        changed=[switch] if dns and not dns.skipped else [],
+    )
+
+
+def render(summary: FailoverSummary, state: WorkflowState) -> str:
+    """The notification text: facts first, in the order on-call staff need them."""
+    request = state.request
+    lines = [
+        summary.headline,
+        "",
+        f"Execution:      {request.execution_name}",
+        f"Started by:     {request.requested_by} ({request.trigger}){f' - {request.reason}' if request.reason else ''}",
+        f"Mode:           {request.mode.value}{' (dry run)' if request.dry_run else ''}",
+        f"Recovery point: {summary.recovery_point}",
+    ]
+    if summary.job_id:
+        lines.append(f"Launch job:     {summary.job_id}")
+    if summary.recovered_address:
+        lines.append(f"Recovered site: {summary.recovered_address}")
+    if summary.changed:
+        lines += ["", "Changed:"] + [f"  - {item}" for item in summary.changed]
+    if summary.unchanged:
+        lines += ["", "Not changed:"] + [f"  - {item}" for item in summary.unchanged]
+    if summary.timeline:
+        start = summary.timeline["started"]
+        lines += ["", "Timeline (UTC, +seconds since start):"]
+        lines += [
+            f"  {moment:%H:%M:%S}  +{(moment - start).total_seconds():7.1f}s  {name}"
+            for name, moment in summary.timeline.items()
+        ]
+    return "\n".join(lines)
+
+
+def publish(summary: FailoverSummary, state: WorkflowState, notifier: Notifier) -> None:
+    subject = f"[DR Autopilot] {state.request.mode.value} {summary.outcome.replace('_', ' ').lower()}"
+    notifier.publish(subject, render(summary, state))

@@ -1,0 +1,59 @@
+"""ValidateInput: turn the console/CLI/alarm input into a FailoverRequest, or refuse it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationError
+
+from dr_autopilot.errors import InvalidInput
+from dr_autopilot.models import FailoverInput, FailoverRequest, ValidateInputEvent
+
+HINTS = {
+    "mode": "allowed: 'recovery' or 'drill'",
+    "pointInTime": "allowed: 'latest' or an ISO-8601 timestamp with a time zone, e.g. 2026-11-25T02:50:00Z",
+    "force": "allowed: true or false",
+    "dryRun": "allowed: true or false",
+    "requestedBy": "allowed: 1-128 letters, digits, spaces and . @ + : / ( ) - _",
+}
+
+
+def describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors()[:10]:
+        field = ".".join(
+            str(part) for part in item["loc"] if not str(part).startswith(("function-", "literal[", "datetime"))
+        )
+        field = field or "(input)"
+        top = str(item["loc"][0]) if item["loc"] else ""
+        hint = HINTS.get(top, "")
+        if item["type"] == "extra_forbidden":
+            hint = f"unknown field; allowed fields: {', '.join(FailoverInput.model_json_schema(by_alias=True)['properties'])}"
+        problems.append(f"{field}: {item['msg']}" + (f" ({hint})" if hint else ""))
+    return "; ".join(dict.fromkeys(problems))
+
+
+def validate_input(event: ValidateInputEvent) -> FailoverRequest:
+    raw = event.input if event.input is not None else {}
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"the execution input must be a JSON object, got {type(raw).__name__}")
+    try:
+        parsed = FailoverInput.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidInput(f"invalid failover input: {describe(error)}") from None
+    point = parsed.point_in_time if isinstance(parsed.point_in_time, datetime) else None
+    if point is not None and point > event.execution.start_time:
+        raise InvalidInput(f"pointInTime: {point.isoformat()} is in the future; recovery points only exist in the past")
+    return FailoverRequest(
+        mode=parsed.mode,
+        point_in_time=point,
+        force=parsed.force,
+        dry_run=parsed.dry_run,
+        requested_by=parsed.alarm.name if parsed.alarm and parsed.requested_by == "unknown" else parsed.requested_by,
+        reason=parsed.reason or (parsed.alarm.reason if parsed.alarm else ""),
+        trigger="alarm" if parsed.alarm else "console",
+        alarm_name=parsed.alarm.name if parsed.alarm else None,
+        execution_id=event.execution.id,
+        execution_name=event.execution.name,
+        started_at=event.execution.start_time,
+    )

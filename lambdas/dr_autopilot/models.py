@@ -1,0 +1,223 @@
+"""Typed state of the failover workflow: the execution input and each state's output.
+
+The workflow state is small by design — ids, counters and a bounded number of short text
+lines, never per-machine lists — so it stays far below Step Functions' 256 KiB limit for any
+number of machines.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.alias_generators import to_camel
+
+MAX_LISTED = 20  # machines named in a verdict, log lines surfaced per poll
+MAX_LINE = 300
+SafeText = Annotated[str, StringConstraints(max_length=MAX_LINE)]
+
+
+class StateModel(BaseModel):
+    """Workflow payload: camelCase on the wire, unknown keys ignored (each state reads its part)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def dump(self) -> dict[str, object]:
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+class Mode(StrEnum):
+    RECOVERY = "recovery"
+    DRILL = "drill"
+
+
+class ProviderJobStatus(StrEnum):
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+# ---------------------------------------------------------------------------- execution input
+class AlarmTrigger(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\w .,:/#+=@()\[\]-]+$")]
+    reason: Annotated[str, StringConstraints(max_length=1024)] = ""
+    time: AwareDatetime | None = None
+
+
+class FailoverInput(BaseModel):
+    """What on-call staff (console, CLI) or an alarm rule passes to start a failover."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+    )
+
+    mode: Mode = Mode.RECOVERY
+    point_in_time: Literal["latest"] | AwareDatetime = "latest"
+    force: bool = False
+    dry_run: bool = False
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .@+:/()-]+$")] = (
+        "unknown"
+    )
+    reason: Annotated[str, StringConstraints(max_length=1024)] = ""
+    alarm: AlarmTrigger | None = None
+
+    @field_validator("point_in_time", mode="before")
+    @classmethod
+    def _latest_or_timestamp(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == "latest":
+            return "latest"
+        if isinstance(value, str) and value.strip().isdigit():
+            raise ValueError("give an ISO-8601 timestamp with a time zone, such as 2026-11-25T02:50:00Z, or 'latest'")
+        return value
+
+
+class ExecutionContext(StateModel):
+    id: str
+    name: str
+    start_time: datetime
+
+
+class ValidateInputEvent(StateModel):
+    input: object = None
+    execution: ExecutionContext
+
+
+# ------------------------------------------------------------------------------ state outputs
+class FailoverRequest(StateModel):
+    """The validated request, first thing in the state (`$.request`)."""
+
+    mode: Mode
+    point_in_time: datetime | None = None  # None = latest
+    force: bool
+    dry_run: bool
+    requested_by: str
+    reason: str
+    trigger: Literal["console", "alarm"]
+    alarm_name: str | None = None
+    execution_id: str
+    execution_name: str
+    started_at: datetime
+
+
+class MachineProblem(StateModel):
+    name: SafeText
+    reasons: list[SafeText]
+
+
+class ReplicationReport(StateModel):
+    total: int
+    ready: int
+    not_ready: int
+    max_lag_seconds: float | None = None
+    problems: Annotated[list[MachineProblem], Field(max_length=MAX_LISTED)] = []
+    forced: bool = False
+    checked_at: datetime  # the provider's clock: later launches are recognised against it
+    observed_at: datetime | None = None  # the pipeline's clock, for the timeline
+
+
+class RecoveryPoint(StateModel):
+    requested: Literal["latest"] | datetime
+    newest_chosen: datetime | None = None
+    oldest_chosen: datetime | None = None
+    machine_count: int
+
+
+class LaunchResult(StateModel):
+    job_id: str
+    launch_type: str
+    machine_count: int
+    launched_at: datetime  # the provider's clock
+    requested_at: datetime | None = None  # the pipeline's clock
+    adopted: bool = False  # True when an earlier attempt of this execution had already launched
+
+
+class JobProgress(StateModel):
+    status: ProviderJobStatus
+    log_lines: int
+    new_log_lines: Annotated[list[SafeText], Field(max_length=MAX_LISTED)] = []
+    converters_finished: bool = False
+    converters_finished_at: datetime | None = None
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+    polls: int = 0
+    wait_seconds: int = 0
+    elapsed_seconds: float = 0.0
+    converters_observed_at: datetime | None = None  # the pipeline's clock, first poll that saw it
+    completed_observed_at: datetime | None = None
+
+
+class Target(StateModel):
+    machine_name: str
+    instance_id: str | None = None
+    address: str
+    address_source: Literal["replica", "ec2"]
+    launched_machines: int
+    expected_machines: int
+
+
+class HealthResult(StateModel):
+    healthy: bool
+    url: str
+    attempts: int
+    status_code: int | None = None
+    detail: SafeText = ""
+    wait_seconds: int = 0
+    checked_at: datetime
+
+
+class RecordValue(StateModel):
+    name: str
+    type: str
+    values: list[str]
+    ttl: int | None = None
+
+
+class DnsResult(StateModel):
+    skipped: bool = False
+    detail: str = ""
+    previous: RecordValue | None = None
+    current: RecordValue | None = None
+    change_id: str | None = None
+    insync_at: datetime | None = None
+
+
+class ErrorInfo(BaseModel):
+    """What a Catch puts at `$.error`: Step Functions' {Error, Cause} (Cause may be the Lambda's JSON)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    Error: str = "States.Unknown"
+    Cause: str | None = None
+
+
+class WorkflowState(StateModel):
+    """The whole workflow state; each handler reads the parts it needs."""
+
+    request: FailoverRequest
+    replication: ReplicationReport | None = None
+    recovery_point: RecoveryPoint | None = None
+    launch: LaunchResult | None = None
+    job: JobProgress | None = None
+    target: Target | None = None
+    health: HealthResult | None = None
+    dns: DnsResult | None = None
+    error: ErrorInfo | None = None
+
+
+class FailoverSummary(StateModel):
+    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN"]
+    headline: str
+    mode: Mode
+    job_id: str | None = None
+    recovery_point: str | None = None
+    record_before: RecordValue | None = None
+    record_after: RecordValue | None = None
+    recovered_address: str | None = None
+    timeline: dict[str, datetime] = {}
+    error: str | None = None
+    changed: list[str] = []
+    unchanged: list[str] = []

@@ -1,0 +1,201 @@
+"""CloudEndure as a recovery provider: the workflow's questions answered with the v5 API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+
+from dr_autopilot.clients.ec2 import InstanceDirectory
+from dr_autopilot.config import FailoverConfig
+from dr_autopilot.errors import LaunchIncomplete, MachineNotFound, NoPointInTime, TargetNotFound
+from dr_autopilot.models import (
+    MAX_LINE,
+    MAX_LISTED,
+    LaunchResult,
+    MachineProblem,
+    Mode,
+    ProviderJobStatus,
+    RecoveryPoint,
+    ReplicationReport,
+    Target,
+)
+from dr_autopilot.providers.base import JobSnapshot
+from dr_autopilot.providers.cloudendure.client import CloudEndureClient
+from dr_autopilot.providers.cloudendure.models import Job, JobStatus, LaunchItem, LaunchType, Machine, Project
+from dr_autopilot.providers.cloudendure.replication import (
+    ReplicationThresholds,
+    assess_replication,
+    choose_point_in_time,
+)
+
+CONVERTERS_FINISHED = "Finished starting converters"
+LAUNCH_TYPE = {Mode.RECOVERY: LaunchType.RECOVERY, Mode.DRILL: LaunchType.TEST}
+JOB_TYPE = {LaunchType.RECOVERY: "RECOVERY_LAUNCH", LaunchType.TEST: "TEST_LAUNCH"}
+STATUS = {
+    JobStatus.PENDING: ProviderJobStatus.RUNNING,
+    JobStatus.STARTED: ProviderJobStatus.RUNNING,
+    JobStatus.COMPLETED: ProviderJobStatus.COMPLETED,
+    JobStatus.FAILED: ProviderJobStatus.FAILED,
+}
+
+
+class CloudEndureProvider:
+    def __init__(
+        self, client: CloudEndureClient, config: FailoverConfig, instances: InstanceDirectory | None = None
+    ) -> None:
+        assert config.cloudendure is not None
+        self._client = client
+        self._config = config
+        self._project_name = config.cloudendure.project_name
+        self._instances = instances
+
+    @cached_property
+    def _project(self) -> Project:
+        return self._client.find_project(self._project_name)
+
+    def _machines(self) -> list[Machine]:
+        """The configured machines, in configuration order; MachineNotFound names any missing."""
+        everything = list(self._client.machines(self._project.id))
+        if self._config.machines == "all":
+            return everything
+        by_name = {machine.name: machine for machine in everything}
+        missing = [name for name in self._config.machines if name not in by_name]
+        if missing:
+            raise MachineNotFound(f"not in project {self._project_name!r}: {', '.join(missing[:MAX_LISTED])}")
+        return [by_name[name] for name in self._config.machines]
+
+    def assess_replication(self) -> ReplicationReport:
+        machines = self._machines()
+        now = self._client.server_time()
+        thresholds = ReplicationThresholds(
+            max_lag_seconds=self._config.replication.max_lag_seconds,
+            max_agent_silence_seconds=self._config.replication.max_agent_silence_seconds,
+        )
+        verdicts = [assess_replication(machine, now, thresholds) for machine in machines]
+        lagging = [v for v in verdicts if not v.ready]
+        lags = [v.lag_seconds for v in verdicts if v.lag_seconds is not None]
+        return ReplicationReport(
+            total=len(verdicts),
+            ready=len(verdicts) - len(lagging),
+            not_ready=len(lagging),
+            max_lag_seconds=round(max(lags), 1) if lags else None,
+            problems=[
+                MachineProblem(name=v.machine_name[:MAX_LINE], reasons=[r[:MAX_LINE] for r in v.reasons])
+                for v in lagging[:MAX_LISTED]
+            ],
+            checked_at=now,
+        )
+
+    def _launch_items(
+        self, machines: list[Machine], requested: datetime | None
+    ) -> list[tuple[LaunchItem, datetime | None]]:
+        items = []
+        for machine in machines:
+            try:
+                point = choose_point_in_time(self._client.points_in_time(self._project.id, machine.id), requested)
+            except NoPointInTime as error:
+                raise NoPointInTime(f"machine {machine.name}: {error}") from None
+            items.append(
+                (
+                    LaunchItem(machine_id=machine.id, point_in_time_id=point.id if point else None),
+                    point.date_time if point else None,
+                )
+            )
+        return items
+
+    def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
+        machines = self._machines()
+        if requested is None:
+            return RecoveryPoint(requested="latest", machine_count=len(machines))
+        chosen = [moment for _, moment in self._launch_items(machines, requested) if moment is not None]
+        return RecoveryPoint(
+            requested=requested, newest_chosen=max(chosen), oldest_chosen=min(chosen), machine_count=len(machines)
+        )
+
+    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
+        machines = self._machines()
+        launch_type = LAUNCH_TYPE[mode]
+        ours = {machine.id for machine in machines}
+        earlier = self._job_started_by_this_execution(launch_type, ours, not_before)
+        if earlier is not None:
+            return LaunchResult(
+                job_id=earlier.id,
+                launch_type=launch_type.value,
+                machine_count=len(machines),
+                launched_at=earlier.creation_date_time or not_before,
+                adopted=True,
+            )
+        items = [item for item, _ in self._launch_items(machines, requested)]
+        job = self._client.launch(self._project.id, launch_type, items)
+        return LaunchResult(
+            job_id=job.id,
+            launch_type=launch_type.value,
+            machine_count=len(items),
+            launched_at=job.creation_date_time or self._client.server_time(),
+        )
+
+    def _job_started_by_this_execution(
+        self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime
+    ) -> Job | None:
+        """A job of our launch type for exactly our machines, created after this execution checked
+        replication: the launch of an earlier attempt whose answer was lost (crash, timeout)."""
+        for job in self._client.jobs(self._project.id):
+            if (
+                job.type.value == JOB_TYPE[launch_type]
+                and set(job.participating_machines) == machine_ids
+                and job.creation_date_time is not None
+                and job.creation_date_time >= not_before
+                and job.status is not JobStatus.FAILED
+            ):
+                return job
+        return None
+
+    def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
+        job = self._client.job(self._project.id, job_id)
+        converters = next(
+            (entry.log_date_time for entry in job.log if entry.message.startswith(CONVERTERS_FINISHED)), None
+        )
+        new = [f"{entry.log_date_time:%H:%M:%S} {entry.message}"[:MAX_LINE] for entry in job.log[seen:]]
+        return JobSnapshot(
+            status=STATUS[job.status],
+            log_total=len(job.log),
+            new_lines=new[-MAX_LISTED:],
+            converters_finished_at=converters,
+            created_at=job.creation_date_time or self._client.server_time(),
+            ended_at=job.end_date_time,
+            provider_now=self._client.server_time(),
+        )
+
+    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
+        job = self._client.job(self._project.id, job_id)
+        expected = set(job.participating_machines)
+        machines = [m for m in self._client.machines(self._project.id) if m.id in expected]
+        without_target = [m.name for m in machines if not m.replica]
+        if without_target:
+            raise LaunchIncomplete(
+                f"{len(expected) - len(without_target)} of {len(expected)} machines have a launched target; "
+                f"missing: {', '.join(without_target[:MAX_LISTED])}"
+            )
+        webserver_name = self._config.webserver_machine
+        webserver = next((m for m in machines if m.name == webserver_name), None)
+        if webserver is None or webserver.replica is None:
+            raise TargetNotFound(f"the webserver {webserver_name!r} was not part of job {job_id}")
+        replica = self._client.replica(self._project.id, webserver.replica)
+        address, source = (
+            (replica.public_ips[0], "replica") if replica.public_ips and not want_dns_name else (None, "ec2")
+        )
+        if address is None and replica.machine_cloud_id and self._instances is not None:
+            address = self._instances.public_address(replica.machine_cloud_id, want_dns_name=want_dns_name)
+        if not address:
+            kind = "public DNS name" if want_dns_name else "public IP"
+            raise TargetNotFound(
+                f"the recovered {webserver_name} (instance {replica.machine_cloud_id}) has no {kind}, neither in CloudEndure nor in EC2"
+            )
+        return Target(
+            machine_name=webserver_name,
+            instance_id=replica.machine_cloud_id,
+            address=address,
+            address_source=source,
+            launched_machines=len(machines),
+            expected_machines=len(expected),
+        )

@@ -1,0 +1,178 @@
+"""Local AWS: moto in-process, with the Step Functions interpreter on and Lambda served by
+`LocalLambdaRuntime`, plus a deployer that creates a synthesized template's resources."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
+
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+MOTO_CONFIG = {
+    "stepfunctions": {"execute_state_machine": True},
+    "core": {"passthrough": {"services": ["lambda"]}},
+}
+
+
+class TemplateError(ValueError):
+    """The template uses something the local deployer does not resolve."""
+
+
+class LocalAws:
+    """moto + the local Lambda runtime, started and stopped together."""
+
+    def __init__(self, region: str = REGION) -> None:
+        self.region = region
+        self.runtime = LocalLambdaRuntime()
+        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+        self._saved_environment: dict[str, str] = {}
+
+    def start(self) -> LocalAws:
+        self._saved_environment = dict(os.environ)
+        os.environ.update(
+            {
+                "AWS_DEFAULT_REGION": self.region,
+                "AWS_REGION": self.region,
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_ENDPOINT_URL_LAMBDA": self.runtime.start().endpoint,
+            }
+        )
+        for noisy in ("moto.stepfunctions.parser", "moto"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+        self._mock.start()
+        return self
+
+    def stop(self) -> None:
+        self._mock.stop()
+        self.runtime.stop()
+        os.environ.clear()
+        os.environ.update(self._saved_environment)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=self.region)
+
+
+@dataclass
+class Deployment:
+    state_machine_arn: str
+    definition: dict[str, Any]
+    topic_arns: list[str]
+    probe_queue_url: str
+    functions: dict[str, FunctionSpec]
+
+
+def _physical(resources: dict[str, Any], region: str) -> dict[str, dict[str, str]]:
+    """Give every resource its logical id as physical name, and the ARNs that follow from it."""
+    ids: dict[str, dict[str, str]] = {}
+    for logical, resource in resources.items():
+        kind = resource["Type"]
+        if kind == "AWS::Lambda::Function":
+            arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{logical}"
+            ids[logical] = {"Ref": logical, "Arn": arn}
+        elif kind == "AWS::SNS::Topic":
+            arn = f"arn:aws:sns:{region}:{ACCOUNT}:{logical}"
+            ids[logical] = {"Ref": arn, "TopicArn": arn, "TopicName": logical}
+        elif kind == "AWS::DynamoDB::Table":
+            ids[logical] = {"Ref": logical, "Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{logical}"}
+        elif kind == "AWS::IAM::Role":
+            ids[logical] = {"Ref": logical, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical}"}
+        elif kind == "AWS::Logs::LogGroup":
+            ids[logical] = {"Ref": logical, "Arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{logical}:*"}
+        elif kind == "AWS::StepFunctions::StateMachine":
+            arn = f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{logical}"
+            ids[logical] = {"Ref": arn, "Arn": arn, "Name": logical}
+        else:
+            ids[logical] = {"Ref": logical}
+    return ids
+
+
+def resolve(value: Any, ids: dict[str, dict[str, str]], region: str) -> Any:
+    """Resolve CloudFormation intrinsics (Ref, Fn::GetAtt, Fn::Join, pseudo parameters)."""
+    pseudo = {
+        "AWS::Region": region,
+        "AWS::AccountId": ACCOUNT,
+        "AWS::Partition": "aws",
+        "AWS::URLSuffix": "amazonaws.com",
+        "AWS::StackName": "DrAutopilot",
+    }
+    if isinstance(value, list):
+        return [resolve(item, ids, region) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, argument),) = value.items()
+        if key == "Ref":
+            if argument in pseudo:
+                return pseudo[argument]
+            return ids[argument]["Ref"]
+        if key == "Fn::GetAtt":
+            logical, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
+            try:
+                return ids[logical][attribute]
+            except KeyError:
+                raise TemplateError(f"cannot resolve Fn::GetAtt {logical}.{attribute}") from None
+        if key == "Fn::Join":
+            separator, parts = argument
+            return separator.join(str(resolve(part, ids, region)) for part in parts)
+        if key.startswith("Fn::"):
+            raise TemplateError(f"the local deployer does not resolve {key}")
+    return {key: resolve(item, ids, region) for key, item in value.items()}
+
+
+def deploy(template: dict[str, Any], aws: LocalAws) -> Deployment:
+    """Create what the workflow needs from the template: topics (with an SQS probe), tables,
+    functions in the local runtime, and the state machine with its resolved definition."""
+    resources = template["Resources"]
+    ids = _physical(resources, aws.region)
+    sns, sqs, dynamodb, states = (
+        aws.client("sns"),
+        aws.client("sqs"),
+        aws.client("dynamodb"),
+        aws.client("stepfunctions"),
+    )
+    probe_url = sqs.create_queue(QueueName="notification-probe")["QueueUrl"]
+    probe_arn = sqs.get_queue_attributes(QueueUrl=probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topics, functions = [], {}
+    machine_arn, definition = "", {}
+    for logical, resource in resources.items():
+        kind, props = resource["Type"], resolve(resource.get("Properties", {}), ids, aws.region)
+        if kind == "AWS::SNS::Topic":
+            arn = sns.create_topic(Name=logical)["TopicArn"]
+            sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=probe_arn)
+            topics.append(arn)
+        elif kind == "AWS::DynamoDB::Table":
+            dynamodb.create_table(
+                TableName=logical,
+                KeySchema=props["KeySchema"],
+                AttributeDefinitions=props["AttributeDefinitions"],
+                BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+            )
+        elif kind == "AWS::Lambda::Function":
+            spec = FunctionSpec(
+                name=logical,
+                handler=props["Handler"],
+                environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
+                timeout_seconds=int(props.get("Timeout", 3)),
+                memory_mb=int(props.get("MemorySize", 128)),
+            )
+            aws.runtime.register(spec)
+            functions[logical] = spec
+    for logical, resource in resources.items():
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            props = resolve(resource["Properties"], ids, aws.region)
+            definition = json.loads(props["DefinitionString"])
+            machine_arn = states.create_state_machine(
+                name=logical, definition=props["DefinitionString"], roleArn=props["RoleArn"]
+            )["stateMachineArn"]
+    if not machine_arn:
+        raise TemplateError("the template has no AWS::StepFunctions::StateMachine")
+    return Deployment(machine_arn, definition, topics, probe_url, functions)

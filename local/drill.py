@@ -1,0 +1,133 @@
+"""The local failover drill: `python -m local.drill [--scenario two-tier]` (or `make drill`).
+
+Starts the CloudEndure emulator and local AWS, synthesizes the real CDK app, deploys its state
+machine into moto and executes it with the real handler code, showing progress as it goes and
+a report at the end. Exit code 0 only if DNS now points at the healthy recovered webserver.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from local.cloudendure import ScenarioError, available_scenarios
+from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
+from local.report import build_report, payload_json, render_report
+
+
+class Progress:
+    """Prints the execution as it happens: states entered, the verdicts, new job-log lines."""
+
+    def __init__(self, scale: float) -> None:
+        self.started = time.monotonic()
+        self.scale = scale
+
+    def say(self, text: str) -> None:
+        print(f"  {time.monotonic() - self.started:6.1f}s  {text}", flush=True)
+
+    def __call__(self, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            if "stateEnteredEventDetails" in event and event["type"] == "TaskStateEntered":
+                self.say(f"> {event['stateEnteredEventDetails']['name']}")
+            elif "stateExitedEventDetails" in event:
+                self._exited(
+                    event["stateExitedEventDetails"]["name"], json.loads(event["stateExitedEventDetails"]["output"])
+                )
+            elif event["type"] in ("LambdaFunctionFailed", "TaskFailed"):
+                details = event.get("lambdaFunctionFailedEventDetails") or event.get("taskFailedEventDetails") or {}
+                self.say(f"  ! {details.get('error')}")
+
+    def _exited(self, state: str, output: dict[str, Any]) -> None:
+        if state == "CheckReplication" and "replication" in output:
+            r = output["replication"]
+            self.say(
+                f"  replication: {r['ready']} of {r['total']} machines ready, max lag {r.get('maxLagSeconds')} s (emulated)"
+            )
+        elif state == "LaunchRecovery" and "launch" in output:
+            self.say(
+                f"  launch job {output['launch']['jobId']} ({output['launch']['launchType']}, {output['launch']['machineCount']} machines)"
+            )
+        elif state == "PollJob" and "job" in output:
+            for line in output["job"].get("newLogLines", []):
+                self.say(f"  job log | {line}")
+        elif state == "FindTargets" and "target" in output:
+            self.say(
+                f"  recovered webserver at {output['target']['address']} (from {output['target']['addressSource']})"
+            )
+        elif state == "HealthCheck" and "health" in output:
+            self.say(f"  landing page: {output['health']['detail']}")
+        elif state == "UpdateDns" and "dns" in output:
+            dns = output["dns"]
+            self.say(
+                "  DNS: "
+                + (dns.get("detail") or f"{dns['current']['name']} -> {', '.join(dns['current']['values'])} INSYNC")
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.drill", description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="two-tier", help=f"emulator scenario: {', '.join(available_scenarios())}")
+    parser.add_argument("--time-scale", type=float, default=60.0, help="emulated seconds per real second (default 60)")
+    parser.add_argument("--machine-count", type=int, help="machines in the 'large' scenario")
+    parser.add_argument("--mode", choices=["recovery", "drill"], default="recovery")
+    parser.add_argument("--point-in-time", default="latest", help="'latest' or an ISO-8601 timestamp with a time zone")
+    parser.add_argument("--force", action="store_true", help="fail over even if replication is not ready")
+    parser.add_argument("--dry-run", action="store_true", help="checks and plan only, no launch")
+    parser.add_argument("--json", action="store_true", help="print the report's figures as JSON")
+    args = parser.parse_args(argv)
+    failover_input = {
+        "mode": args.mode,
+        "pointInTime": args.point_in_time,
+        "force": args.force,
+        "dryRun": args.dry_run,
+        "requestedBy": "local drill",
+        "reason": f"drill of scenario {args.scenario}",
+    }
+    print(f"DR Autopilot local drill: scenario {args.scenario!r}, emulator time scale {args.time_scale:g}x", flush=True)
+    print("  starting the CloudEndure emulator and local AWS, synthesizing the CDK app ...", flush=True)
+    try:
+        env = LocalFailoverEnvironment(
+            args.scenario, time_scale=args.time_scale, machine_count=args.machine_count
+        ).start()
+    except ScenarioError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    try:
+        print(
+            f"  ready: synthesized in {env.synth_seconds:.1f} s; {env.record_name} -> {PRIMARY_ADDRESS} (the failed primary)",
+            flush=True,
+        )
+        print(f"  starting the failover with input {json.dumps(failover_input)}", flush=True)
+        before = env.record_values()
+        result = env.run(failover_input, timeout=600, on_events=Progress(args.time_scale))
+        report = build_report(env, result, before)
+        print(payload_json(report) if args.json else render_report(report))
+        healthy_switch = (
+            result.status == "SUCCEEDED"
+            and report.recovered_address is not None
+            and report.record_after == [report.recovered_address]
+            and bool(report.health and report.health.get("healthy"))
+        )
+        dry_run_ok = args.dry_run and result.status == "SUCCEEDED"
+        if not healthy_switch and not dry_run_ok:
+            print(
+                f"\nDrill FAILED: {result.error}: {result.cause}"
+                if result.status != "SUCCEEDED"
+                else "\nDrill FAILED: DNS does not point at a healthy recovered webserver"
+            )
+            return 1
+        print(
+            "\nDrill passed: DNS points at the healthy recovered webserver."
+            if not args.dry_run
+            else "\nDry run passed: nothing launched, DNS unchanged."
+        )
+        return 0
+    finally:
+        env.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

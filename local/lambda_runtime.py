@@ -1,0 +1,212 @@
+"""A local Lambda service: the Invoke API over HTTP, running the real handler code in-process.
+
+moto's Step Functions interpreter invokes Lambda through boto3; with Lambda passthrough and
+`AWS_ENDPOINT_URL_LAMBDA` pointing here, each task runs the handler named in the synthesized
+template with that function's (resolved) environment. Handler exceptions are answered the way
+Lambda answers them (`X-Amz-Function-Error: Unhandled`, `{errorType, errorMessage, stackTrace}`),
+so the workflow's Retry/Catch rules see the project's own error names.
+
+What a handler prints or logs is kept per invocation (like CloudWatch Logs), never mixed into
+the drill's own output. Invocations run one at a time, each in the environment of its function;
+moving to another function counts as a cold start (cached settings and clients are dropped).
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote
+
+SERVICE_LOGGER = "dr-autopilot"
+COLD_START_CACHES = ("dr_autopilot.settings:settings", "dr_autopilot.providers:provider")
+# Environment a Lambda sandbox would have; tracing has no X-Ray daemon here.
+SANDBOX_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
+
+
+@dataclass
+class FunctionSpec:
+    name: str
+    handler: str
+    environment: dict[str, str]
+    timeout_seconds: int = 30
+    memory_mb: int = 256
+
+
+@dataclass
+class Invocation:
+    function: str
+    request_id: str
+    started: float
+    seconds: float
+    error_type: str | None
+    log: list[str] = field(default_factory=list)
+
+
+class _ThreadRoutedStream(io.TextIOBase):
+    """sys.stdout stand-in: writes from an invoking thread go to its sink, all others pass through."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.sinks: dict[int, list[str]] = {}
+
+    def write(self, text: str) -> int:
+        sink = self.sinks.get(threading.get_ident())
+        if sink is None:
+            return int(self.real.write(text))
+        sink.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.real.flush()
+
+    def isatty(self) -> bool:
+        return bool(self.real.isatty())
+
+
+class _FakeContext:
+    """The parts of the Lambda context object that handlers and Powertools read."""
+
+    def __init__(self, spec: FunctionSpec, arn: str, request_id: str) -> None:
+        self.function_name = spec.name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = arn
+        self.memory_limit_in_mb = spec.memory_mb
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{spec.name}"
+        self.log_stream_name = f"local/{request_id}"
+        self._deadline = time.monotonic() + spec.timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class LocalLambdaRuntime:
+    def __init__(self) -> None:
+        self.functions: dict[str, FunctionSpec] = {}
+        self.invocations: list[Invocation] = []
+        self.before_return: Callable[[str, dict[str, Any]], None] | None = None  # fault hook for tests
+        self._lock = threading.Lock()
+        self._last_function: str | None = None
+        self._stdout = _ThreadRoutedStream(sys.stdout)
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = self.rfile.read(length) if length else b"{}"
+                name = unquote(self.path.split("/functions/", 1)[-1].split("/invocations", 1)[0])
+                status, headers, body = runtime.invoke(name, payload)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> LocalLambdaRuntime:
+        # A Lambda's warnings land in its log group; here they would interrupt the drill's output.
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        sys.stdout = self._stdout
+        for handler in logging.getLogger(SERVICE_LOGGER).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(self._stdout)
+        threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if sys.stdout is self._stdout:
+            sys.stdout = self._stdout.real
+
+    def register(self, spec: FunctionSpec) -> None:
+        self.functions[spec.name] = spec
+
+    def logs(self) -> list[str]:
+        return [line for invocation in self.invocations for line in invocation.log]
+
+    def invoke(self, name: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
+        function_name = name.split(":function:", 1)[-1].split(":", 1)[0]
+        spec = self.functions.get(function_name)
+        request_id = str(uuid.uuid4())
+        headers = {"x-amzn-RequestId": request_id, "X-Amz-Executed-Version": "$LATEST"}
+        if spec is None:
+            body = {"Type": "User", "message": f"Function not found: {function_name}"}
+            return 404, {**headers, "x-amzn-ErrorType": "ResourceNotFoundException"}, json.dumps(body).encode()
+        with self._lock:
+            return self._run(spec, name, payload, request_id, headers)
+
+    def _run(
+        self, spec: FunctionSpec, arn: str, payload: bytes, request_id: str, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes]:
+        saved = dict(os.environ)
+        os.environ.update(
+            {
+                **SANDBOX_ENVIRONMENT,
+                **spec.environment,
+                "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+            }
+        )
+        if self._last_function != spec.name:
+            self._cold_start()
+            self._last_function = spec.name
+        sink: list[str] = []
+        self._stdout.sinks[threading.get_ident()] = sink
+        started = time.monotonic()
+        error_type = None
+        try:
+            module_name, function = spec.handler.rsplit(".", 1)
+            handler = getattr(importlib.import_module(module_name), function)
+            event = json.loads(payload or b"{}")
+            result = handler(event, _FakeContext(spec, arn, request_id))
+            if self.before_return is not None:
+                self.before_return(spec.name, event)
+            status, body = 200, json.dumps(result).encode()
+        except Exception as error:  # noqa: BLE001 - every handler error is the function's answer
+            error_type = type(error).__name__
+            headers = {**headers, "X-Amz-Function-Error": "Unhandled"}
+            frames = traceback.format_tb(error.__traceback__)[-5:]
+            status, body = (
+                200,
+                json.dumps({"errorType": error_type, "errorMessage": str(error), "stackTrace": frames}).encode(),
+            )
+        finally:
+            self._stdout.sinks.pop(threading.get_ident(), None)
+            os.environ.clear()
+            os.environ.update(saved)
+        log = [line for chunk in sink for line in chunk.splitlines() if line.strip()]
+        self.invocations.append(Invocation(spec.name, request_id, started, time.monotonic() - started, error_type, log))
+        return status, headers, body
+
+    @staticmethod
+    def _cold_start() -> None:
+        for target in COLD_START_CACHES:
+            module_name, attribute = target.split(":")
+            module = sys.modules.get(module_name)
+            cached = getattr(module, attribute, None) if module else None
+            if cached is not None and hasattr(cached, "cache_clear"):
+                cached.cache_clear()

@@ -1,0 +1,179 @@
+"""Figures of one executed failover, from the execution history and the emulator's clock."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from local.environment import ExecutionResult, LocalFailoverEnvironment
+
+PHASES = [
+    ("Validate input", ("ValidateInput",)),
+    ("Check replication", ("CheckReplication",)),
+    ("Choose recovery point", ("ChooseRecoveryPoint",)),
+    ("Launch recovery", ("LaunchRecovery",)),
+    ("Wait for the job", ("PollJob", "WaitForJob", "JobCompleted?")),
+    ("Find targets", ("FindTargets",)),
+    ("Health check", ("HealthCheck", "WaitForHealth", "TargetHealthy?")),
+    ("Update DNS", ("UpdateDns",)),
+    ("Report", ("ReportSuccess", "ReportFailure")),
+]
+
+
+@dataclass
+class DrillReport:
+    status: str
+    record_before: list[str]
+    record_after: list[str]
+    recovered_address: str | None
+    health: dict[str, Any] | None
+    phases: list[tuple[str, float]]
+    total_seconds: float
+    job_emulated_seconds: float | None
+    time_scale: float
+    state_transitions: int
+    largest_payload_bytes: int
+    launch_overhead_seconds: float | None
+    completion_overhead_seconds: float | None
+    health_check_seconds: float
+    launches: int
+    error: str | None = None
+    cause: str | None = None
+    notifications: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def orchestration_overhead_seconds(self) -> float | None:
+        if self.launch_overhead_seconds is None or self.completion_overhead_seconds is None:
+            return None
+        return self.launch_overhead_seconds + self.completion_overhead_seconds
+
+    @property
+    def emulated_rto_seconds(self) -> float | None:
+        """Real time outside the job, plus the job's own emulated duration: the RTO the same run
+        would have had against a real CloudEndure job of that length."""
+        wait = dict(self.phases).get("Wait for the job", 0.0)
+        if self.job_emulated_seconds is None:
+            return None
+        return self.total_seconds - wait + self.job_emulated_seconds
+
+    def as_dict(self) -> dict[str, Any]:
+        figures = {key: value for key, value in self.__dict__.items() if key != "notifications"}
+        figures["orchestration_overhead_seconds"] = self.orchestration_overhead_seconds
+        figures["emulated_rto_seconds"] = self.emulated_rto_seconds
+        return figures
+
+
+def _phase_seconds(events: list[dict[str, Any]]) -> list[tuple[str, float]]:
+    spans: dict[str, list[datetime]] = {}
+    open_state: tuple[str, datetime] | None = None
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            open_state = (event["stateEnteredEventDetails"]["name"], event["timestamp"])
+        elif "stateExitedEventDetails" in event and open_state:
+            name, entered = open_state
+            for phase, states in PHASES:
+                if name in states:
+                    spans.setdefault(phase, []).extend([entered, event["timestamp"]])
+            open_state = None
+    return [(phase, (max(spans[phase]) - min(spans[phase])).total_seconds()) for phase, _ in PHASES if phase in spans]
+
+
+def _largest_payload(events: list[dict[str, Any]]) -> int:
+    sizes = [0]
+    for event in events:
+        for key, field_name in (("stateEnteredEventDetails", "input"), ("stateExitedEventDetails", "output")):
+            details = event.get(key)
+            if details and details.get(field_name) is not None:
+                sizes.append(len(details[field_name].encode()))
+    return max(sizes)
+
+
+def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_before: list[str]) -> DrillReport:
+    events = result.events
+    launch = (result.state_outputs("LaunchRecovery") or [{}])[-1].get("launch")
+    health = next(iter(reversed([o.get("health") for o in result.state_outputs("HealthCheck")])), None)
+    target = (result.state_outputs("FindTargets") or [{}])[-1].get("target")
+    dns = (result.state_outputs("UpdateDns") or [{}])[-1].get("dns")
+    started = result.started
+    job_seconds = launch_overhead = completion_overhead = None
+    launch_exit = next(
+        (e["timestamp"] for e in events if e.get("stateExitedEventDetails", {}).get("name") == "LaunchRecovery"), None
+    )
+    if launch_exit is not None:
+        launch_overhead = (launch_exit - started).total_seconds()
+    if launch:
+        job = env.emulator.account.jobs.get(launch["jobId"])
+        if job is not None and job.end_offset is not None and job.finalized:
+            job_seconds = job.end_offset
+            completed_real = env.emulator.clock.to_wall_clock(job.created_at + timedelta(seconds=job.end_offset))
+            if dns and dns.get("insyncAt"):
+                completion_overhead = (datetime.fromisoformat(dns["insyncAt"]) - completed_real).total_seconds()
+    phases = _phase_seconds(events)
+    return DrillReport(
+        status=result.status,
+        record_before=record_before,
+        record_after=env.record_values(),
+        recovered_address=target.get("address") if target else None,
+        health=health,
+        phases=phases,
+        total_seconds=((result.stopped or started) - started).total_seconds(),
+        job_emulated_seconds=job_seconds,
+        time_scale=env.emulator.clock.time_scale,
+        state_transitions=sum(1 for e in events if "stateEnteredEventDetails" in e),
+        largest_payload_bytes=_largest_payload(events),
+        launch_overhead_seconds=launch_overhead,
+        completion_overhead_seconds=completion_overhead,
+        health_check_seconds=dict(phases).get("Health check", 0.0),
+        launches=env.emulator.account.launches_accepted,
+        error=result.error,
+        cause=result.cause,
+        notifications=env.notifications(),
+    )
+
+
+def render_report(report: DrillReport) -> str:
+    scale = f"emulated, time scale {report.time_scale:g}x"
+    lines = [
+        "",
+        "=" * 72,
+        f" Failover drill report: {report.status}",
+        "=" * 72,
+        f" DNS record            {', '.join(report.record_before) or '-'}  ->  {', '.join(report.record_after) or '-'}",
+        f" Recovered webserver   {report.recovered_address or '-'}",
+    ]
+    if report.health:
+        lines.append(
+            f" Health check          {'healthy' if report.health.get('healthy') else 'UNHEALTHY'}: {report.health.get('detail')} ({report.health.get('attempts')} attempt(s), {report.health.get('url')})"
+        )
+    lines.append(f" Launches accepted     {report.launches}")
+    if report.error:
+        lines.append(f" Error                 {report.error}: {report.cause}")
+    lines += ["", " Phase                       real seconds"]
+    lines += [f"   {name:<25} {seconds:8.2f}" for name, seconds in report.phases]
+    lines.append(f"   {'Total (real)':<25} {report.total_seconds:8.2f}")
+    if report.job_emulated_seconds is not None:
+        lines.append(f"   {'Recovery job':<25} {report.job_emulated_seconds:8.0f}   ({scale})")
+    if report.emulated_rto_seconds is not None:
+        lines.append(
+            f"   {'Total RTO':<25} {report.emulated_rto_seconds:8.1f}   ({scale}: real pipeline time + emulated job)"
+        )
+    lines += [
+        "",
+        f" State transitions     {report.state_transitions}",
+        f" Largest state payload {report.largest_payload_bytes} bytes (Step Functions limit: 262,144)",
+    ]
+    if report.orchestration_overhead_seconds is not None:
+        lines.append(
+            f" Orchestration overhead {report.orchestration_overhead_seconds:.2f} s real = launch call - start "
+            f"{report.launch_overhead_seconds:.2f} s + DNS INSYNC - job completed {report.completion_overhead_seconds:.2f} s "
+            f"(of which health check {report.health_check_seconds:.2f} s)"
+        )
+    for message in report.notifications:
+        lines += ["", f" SNS: {message['subject']}", *("   " + line for line in message["message"].splitlines())]
+    return "\n".join(lines)
+
+
+def payload_json(report: DrillReport) -> str:
+    return json.dumps(report.as_dict(), default=str, indent=2)
