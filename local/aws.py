@@ -60,6 +60,34 @@ class LocalAws:
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)
 
+    def fail_calls(self, service: str, operation: str, code: str, count: int = 1_000_000) -> list[int]:
+        """Make the handlers' next `count` calls of `service.operation` fail with error `code`
+        (as if AWS answered so after botocore's own retries). Returns a one-item list counting
+        the failures served so far."""
+        from botocore.exceptions import ClientError
+        from dr_autopilot.clients.aws import client as handlers_client
+
+        served = [0]
+
+        def fail(**_: Any) -> None:
+            if served[0] < count:
+                served[0] += 1
+                raise ClientError(
+                    {"Error": {"Code": code, "Message": f"{code} (injected by the local test)"}}, operation
+                )
+
+        handlers_client(service).meta.events.register(
+            f"before-call.{service}.{operation}", fail, unique_id=f"fault-{service}-{operation}"
+        )
+        return served
+
+    def clear_faults(self, service: str, operation: str) -> None:
+        from dr_autopilot.clients.aws import client as handlers_client
+
+        handlers_client(service).meta.events.unregister(
+            f"before-call.{service}.{operation}", unique_id=f"fault-{service}-{operation}"
+        )
+
 
 @dataclass
 class Deployment:

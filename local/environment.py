@@ -164,9 +164,9 @@ class LocalFailoverEnvironment:
         if scenario is not None:
             self.scenario = scenario
             self.emulator.reset(scenario, machine_count)
+        self.aws.runtime.recycle()
         self.set_record(self.record_name, PRIMARY_ADDRESS)
-        assert self.deployment is not None
-        self.aws.client("sqs").purge_queue(QueueUrl=self.deployment.probe_queue_url)
+        self.notifications()  # drain (SQS allows one purge a minute)
 
     def set_record(self, name: str, value: str) -> None:
         assert self.config is not None

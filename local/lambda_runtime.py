@@ -130,9 +130,6 @@ class LocalLambdaRuntime:
         # A Lambda's warnings land in its log group; here they would interrupt the drill's output.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         sys.stdout = self._stdout
-        for handler in logging.getLogger(SERVICE_LOGGER).handlers:
-            if isinstance(handler, logging.StreamHandler):
-                handler.setStream(self._stdout)
         threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True).start()
         return self
 
@@ -181,6 +178,7 @@ class LocalLambdaRuntime:
         try:
             module_name, function = spec.handler.rsplit(".", 1)
             handler = getattr(importlib.import_module(module_name), function)
+            self._route_service_logs()
             event = json.loads(payload or b"{}")
             result = handler(event, _FakeContext(spec, arn, request_id))
             if self.before_return is not None:
@@ -201,6 +199,17 @@ class LocalLambdaRuntime:
         log = [line for chunk in sink for line in chunk.splitlines() if line.strip()]
         self.invocations.append(Invocation(spec.name, request_id, started, time.monotonic() - started, error_type, log))
         return status, headers, body
+
+    def recycle(self) -> None:
+        """Drop every warm container: the next invocation of any function is a cold start."""
+        self._last_function = None
+
+    def _route_service_logs(self) -> None:
+        """Send the service's log lines through the routing stream (the logger may have been
+        created before this runtime started, bound to whatever stdout was then)."""
+        for handler in logging.getLogger(SERVICE_LOGGER).handlers:
+            if isinstance(handler, logging.StreamHandler) and handler.stream is not self._stdout:
+                handler.setStream(self._stdout)
 
     @staticmethod
     def _cold_start() -> None:

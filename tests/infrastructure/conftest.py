@@ -1,0 +1,29 @@
+"""Synthesize the app once per session with cdk.json's example configuration."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.environment import base_context, synthesize
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    return synthesize({**base_context(), "aws:cdk:bundling-stacks": []})
+
+
+@pytest.fixture(scope="session")
+def resources(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"])
+
+
+@pytest.fixture(scope="session")
+def template_file(template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("synth") / "DrAutopilot.template.json"
+    path.write_text(json.dumps(template))
+    yield path

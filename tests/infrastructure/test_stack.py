@@ -1,0 +1,180 @@
+"""Properties of the synthesized stack: retry/catch policies, IAM scope, runtime, environment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from dr_autopilot import errors
+from dr_autopilot.config import ConfigError
+
+from local.environment import base_context, merge, synthesize
+
+
+def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {name: r for name, r in resources.items() if r["Type"] == kind}
+
+
+def definition(resources: dict[str, Any]) -> dict[str, Any]:
+    (machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
+    parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
+    return dict(
+        json.loads("".join(part if isinstance(part, str) else '"ARN"' for part in parts).replace('""ARN""', '"ARN"'))
+    )
+
+
+def policy_statements(resources: dict[str, Any], function_id_part: str) -> list[dict[str, Any]]:
+    statements = []
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        roles = json.dumps(policy["Properties"]["Roles"])
+        if function_id_part in roles:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notification(
+    resources: dict[str, Any],
+) -> None:
+    states = definition(resources)["States"]
+    tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    assert set(tasks) == {
+        "ValidateInput",
+        "CheckReplication",
+        "ChooseRecoveryPoint",
+        "LaunchRecovery",
+        "PollJob",
+        "FindTargets",
+        "HealthCheck",
+        "UpdateDns",
+        "ReportSuccess",
+        "ReportFailure",
+    }
+    for name, task in tasks.items():
+        retried = {error for rule in task.get("Retry", []) for error in rule["ErrorEquals"]}
+        assert "States.ALL" not in retried, name
+        assert not retried & {
+            "JobAlreadyRunning",
+            "JobFailed",
+            "ReplicationNotReady",
+            "TargetUnhealthy",
+            "InvalidInput",
+        }, name
+        catches = task.get("Catch", [])
+        assert catches and catches[0]["ErrorEquals"] == ["States.ALL"], name
+    expected_target = {"ValidateInput": "InputRejected", "ReportFailure": "FailoverFailedUnreported"}
+    for name, task in tasks.items():
+        assert task["Catch"][0]["Next"] == expected_target.get(name, "ReportFailure"), name
+    assert states["ReportFailure"]["Next"] == "FailoverFailed"
+
+
+def test_waits_come_from_the_data_and_loops_are_bounded(resources: dict[str, Any]) -> None:
+    machine = definition(resources)
+    states = machine["States"]
+    assert states["WaitForJob"]["SecondsPath"] == "$.job.waitSeconds"
+    assert states["WaitForHealth"]["SecondsPath"] == "$.health.waitSeconds"
+    (state_machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
+    assert machine["TimeoutSeconds"] == 7200
+    assert state_machine["Properties"]["StateMachineType"] == "STANDARD"
+    assert state_machine["Properties"]["TracingConfiguration"] == {"Enabled": True}
+    assert state_machine["Properties"]["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]) -> None:
+    # The workflow matches exception class names: each one it names must be a class in dr_autopilot.errors
+    states = definition(resources)["States"]
+    named = {
+        e for s in states.values() for rule in s.get("Retry", []) + s.get("Catch", []) for e in rule["ErrorEquals"]
+    }
+    ours = {e for e in named if not e.startswith(("States.", "Lambda."))}
+    assert ours == {"ServiceUnavailable", "DnsChangePending"}
+    for name in ours:
+        assert issubclass(getattr(errors, name), errors.DrAutopilotError)
+
+
+def test_functions_run_python_3_13_with_tracing_and_typed_configuration(resources: dict[str, Any]) -> None:
+    functions = of_type(resources, "AWS::Lambda::Function")
+    assert len(functions) == 10
+    for function in functions.values():
+        props = function["Properties"]
+        assert props["Runtime"] == "python3.13"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["Handler"].startswith("dr_autopilot.handlers.")
+        config = json.loads(props["Environment"]["Variables"]["DR_AUTOPILOT_CONFIG"])
+        assert config["dns"]["recordName"] == "www.example.com"
+        # the API token is never in the environment: only the name of the secret that holds it
+        assert set(config["cloudendure"]) == {"apiUrl", "projectName", "apiTokenSecretName"}
+
+
+def test_dns_rights_are_only_upsert_of_the_configured_records_in_the_one_zone(resources: dict[str, Any]) -> None:
+    statements = policy_statements(resources, "UpdateDns")
+    change = next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
+    assert "hostedzone/Z0123456789EXAMPLE" in json.dumps(change["Resource"])
+    conditions = change["Condition"]["ForAllValues:StringEquals"]
+    assert conditions["route53:ChangeResourceRecordSetsActions"] == ["UPSERT"]
+    assert conditions["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == [
+        "www.example.com",
+        "drill.example.com",
+    ]
+    for function in ("CheckReplication", "PollJob", "HealthCheck", "ValidateInput", "ReportSuccess"):
+        assert not any("route53:Change" in json.dumps(s["Action"]) for s in policy_statements(resources, function)), (
+            function
+        )
+
+
+def test_secret_read_is_limited_to_the_one_secret_and_the_functions_that_call_cloudendure(
+    resources: dict[str, Any],
+) -> None:
+    readers = set()
+    for name in (
+        "ValidateInput",
+        "CheckReplication",
+        "ChooseRecoveryPoint",
+        "LaunchRecovery",
+        "PollJob",
+        "FindTargets",
+        "HealthCheck",
+        "UpdateDns",
+        "ReportSuccess",
+        "ReportFailure",
+    ):
+        for statement in policy_statements(resources, name):
+            if "secretsmanager:GetSecretValue" in json.dumps(statement["Action"]):
+                assert "secret:dr-autopilot/cloudendure-api-token-??????" in json.dumps(statement["Resource"])
+                readers.add(name)
+    assert readers == {"CheckReplication", "ChooseRecoveryPoint", "LaunchRecovery", "PollJob", "FindTargets"}
+
+
+def test_no_statement_grants_every_action(resources: dict[str, Any]) -> None:
+    for policy in of_type(resources, "AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            assert all(action != "*" and not action.endswith(":*") for action in actions), statement
+
+
+def test_topic_is_encrypted_and_requires_tls(resources: dict[str, Any]) -> None:
+    (topic,) = of_type(resources, "AWS::SNS::Topic").values()
+    assert "alias/aws/sns" in json.dumps(topic["Properties"]["KmsMasterKeyId"])
+    (policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
+    assert "aws:SecureTransport" in json.dumps(policy)
+
+
+@pytest.mark.parametrize(
+    ("override", "named_key"),
+    [
+        ({"dns": {"recordType": "MX"}}, "drAutopilot.dns.recordType"),
+        ({"healthCheck": {"expectedText": ""}}, "drAutopilot.healthCheck.expectedText"),
+        ({"job": {"pollMinSeconds": 90, "pollMaxSeconds": 30}}, "pollMinSeconds must not exceed pollMaxSeconds"),
+        ({"webserverMachine": "MailServer"}, "webserverMachine 'MailServer' is not in machines"),
+        ({"cloudendure": {"apiTokenSecretName": "has spaces in it"}}, "drAutopilot.cloudendure.apiTokenSecretName"),
+    ],
+)
+def test_wrong_configuration_fails_synth_naming_the_key(override: dict[str, Any], named_key: str) -> None:
+    context = merge(base_context(), {"drAutopilot": override, "aws:cdk:bundling-stacks": []})
+    with pytest.raises(ConfigError, match=named_key.replace(".", r"\.").replace("'", ".")):
+        synthesize(context)
+
+
+def test_missing_configuration_fails_synth_with_a_pointer_to_the_example() -> None:
+    with pytest.raises(ConfigError, match="no context key 'drAutopilot'"):
+        synthesize({"aws:cdk:bundling-stacks": []})

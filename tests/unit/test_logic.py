@@ -1,0 +1,214 @@
+"""The logic layer's decisions, state by state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from dr_autopilot.config import DnsConfig, HealthCheckConfig, JobConfig
+from dr_autopilot.errors import InvalidInput, ReplicationNotReady, TargetUnhealthy
+from dr_autopilot.logic.check_replication import check_replication
+from dr_autopilot.logic.health_check import landing_url
+from dr_autopilot.logic.poll_job import max_polls, next_wait
+from dr_autopilot.logic.report import failure_summary, render, success_summary
+from dr_autopilot.logic.update_dns import update_dns
+from dr_autopilot.logic.validate_input import validate_input
+from dr_autopilot.models import (
+    ErrorInfo,
+    FailoverRequest,
+    HealthResult,
+    LaunchResult,
+    MachineProblem,
+    Mode,
+    RecordValue,
+    ReplicationReport,
+    Target,
+    ValidateInputEvent,
+    WorkflowState,
+)
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+JOB = JobConfig(timeout_seconds=600, poll_min_seconds=5, poll_max_seconds=40)
+HEALTH = HealthCheckConfig(expected_text="Hello", port=8080)
+DNS = DnsConfig(hosted_zone_id="Z123", record_name="www.example.com")
+
+
+def request(**changes: object) -> FailoverRequest:
+    base = {
+        "mode": Mode.RECOVERY,
+        "force": False,
+        "dry_run": False,
+        "requested_by": "alice",
+        "reason": "",
+        "trigger": "console",
+        "execution_id": "arn:exec",
+        "execution_name": "exec-1",
+        "started_at": NOW,
+    }
+    return FailoverRequest.model_validate({**base, **changes})
+
+
+def event(raw: object) -> ValidateInputEvent:
+    return ValidateInputEvent.model_validate(
+        {"input": raw, "execution": {"id": "arn:exec", "name": "exec-1", "startTime": NOW.isoformat()}}
+    )
+
+
+# ------------------------------------------------------------------------------ ValidateInput
+def test_empty_input_means_recovery_from_the_latest_point() -> None:
+    parsed = validate_input(event({}))
+    assert parsed.mode is Mode.RECOVERY and parsed.point_in_time is None and not parsed.force and not parsed.dry_run
+
+
+def test_alarm_input_is_attributed_to_the_alarm() -> None:
+    parsed = validate_input(
+        event({"alarm": {"name": "site-down", "reason": "Threshold Crossed", "time": "2026-11-25T02:59:00Z"}})
+    )
+    assert parsed.trigger == "alarm" and parsed.requested_by == "site-down" and parsed.reason == "Threshold Crossed"
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({"mode": "failback"}, "mode: Input should be 'recovery' or 'drill'"),
+        ({"pointInTime": "2026-11-25T01:00:00"}, "pointInTime"),
+        ({"pointInTime": "1732500000"}, "ISO-8601"),
+        ({"pointInTime": "2026-11-26T01:00:00Z"}, "in the future"),
+        ({"force": "maybe"}, "force"),
+        ({"requestedBy": "x" * 200}, "requestedBy"),
+        ({"requestedBy": "$(rm -rf /)"}, "requestedBy"),
+        ({"colour": "red"}, "colour: Extra inputs are not permitted (unknown field; allowed fields: mode, pointInTime"),
+        (["recovery"], "must be a JSON object"),
+    ],
+)
+def test_wrong_input_names_the_field_and_what_is_allowed(raw: object, words: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        validate_input(event(raw))
+    assert words in str(refused.value)
+
+
+# ----------------------------------------------------------------------------- CheckReplication
+class StubProvider:
+    def __init__(self, report: ReplicationReport) -> None:
+        self.report = report
+
+    def assess_replication(self) -> ReplicationReport:
+        return self.report
+
+
+LAGGING = ReplicationReport(
+    total=2,
+    ready=1,
+    not_ready=1,
+    max_lag_seconds=2400,
+    problems=[MachineProblem(name="DBServer", reasons=["lag 2400s exceeds 120s"])],
+    checked_at=NOW,
+)
+
+
+def test_not_ready_machines_refuse_the_failover_naming_them() -> None:
+    with pytest.raises(
+        ReplicationNotReady, match=r"1 of 2 machines .* DBServer: lag 2400s exceeds 120s.*Nothing was launched"
+    ):
+        check_replication(WorkflowState(request=request()), StubProvider(LAGGING))  # type: ignore[arg-type]
+
+
+def test_force_records_that_the_verdict_was_overridden() -> None:
+    report = check_replication(WorkflowState(request=request(force=True)), StubProvider(LAGGING))  # type: ignore[arg-type]
+    assert report.forced and report.observed_at is not None
+
+
+# ------------------------------------------------------------------------------------ PollJob
+def test_polling_is_short_while_the_job_moves_and_backs_off_while_quiet() -> None:
+    assert next_wait(0, job_moved=False, config=JOB) == 5
+    assert next_wait(20, job_moved=True, config=JOB) == 5
+    waits, wait = [], 5
+    for _ in range(5):
+        wait = next_wait(wait, job_moved=False, config=JOB)
+        waits.append(wait)
+    assert waits == [10, 20, 40, 40, 40]
+    assert max_polls(JOB) == 130
+
+
+# -------------------------------------------------------------------------------- UpdateDns
+class RecordingRecords:
+    def __init__(self) -> None:
+        self.upserts: list[str] = []
+
+    def current(self, name: str, record_type: str) -> RecordValue:
+        return RecordValue(name=name, type=record_type, values=["192.0.2.10"], ttl=60)
+
+    def upsert(self, name: str, record_type: str, value: str, ttl: int, comment: str) -> str:
+        self.upserts.append(value)
+        return "change-1"
+
+    def wait_insync(self, change_id: str, timeout_seconds: float) -> datetime:
+        return NOW
+
+
+TARGET = Target(
+    machine_name="WebServer", address="203.0.113.7", address_source="replica", launched_machines=2, expected_machines=2
+)
+
+
+@pytest.mark.parametrize(
+    "health",
+    [
+        None,
+        HealthResult(healthy=False, url=landing_url("203.0.113.7", HEALTH), attempts=3, checked_at=NOW),
+        HealthResult(
+            healthy=True, url=landing_url("198.51.100.1", HEALTH), attempts=1, checked_at=NOW
+        ),  # another address
+    ],
+)
+def test_dns_is_never_pointed_at_a_target_that_did_not_pass_its_check(health: HealthResult | None) -> None:
+    records = RecordingRecords()
+    with pytest.raises(TargetUnhealthy):
+        update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records)  # type: ignore[arg-type]
+    assert records.upserts == []
+
+
+def test_healthy_target_gets_an_upsert_and_the_previous_value_is_kept() -> None:
+    records = RecordingRecords()
+    health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
+    result = update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records)  # type: ignore[arg-type]
+    assert records.upserts == ["203.0.113.7"]
+    assert result.previous is not None and result.previous.values == ["192.0.2.10"]
+
+
+def test_drill_without_a_drill_record_leaves_dns_alone() -> None:
+    records = RecordingRecords()
+    health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
+    result = update_dns(
+        WorkflowState(request=request(mode=Mode.DRILL), target=TARGET, health=health), DNS, HEALTH, records
+    )  # type: ignore[arg-type]
+    assert result.skipped and records.upserts == []
+
+
+# ----------------------------------------------------------------------------------- Reports
+def test_failure_after_launch_says_what_changed_and_what_did_not() -> None:
+    state = WorkflowState(
+        request=request(),
+        launch=LaunchResult(
+            job_id="job-42",
+            launch_type="RECOVERY",
+            machine_count=2,
+            launched_at=NOW,
+            requested_at=NOW + timedelta(seconds=2),
+        ),
+        error=ErrorInfo(
+            Error="JobFailed", Cause='{"errorType": "JobFailed", "errorMessage": "launch job job-42 FAILED"}'
+        ),
+    )
+    summary = failure_summary(state, DNS, RecordingRecords())  # type: ignore[arg-type]
+    text = render(summary, state)
+    assert summary.headline == "recovery failover FAILED (JobFailed): launch job job-42 FAILED"
+    assert "Launch job job-42 (RECOVERY) was started for 2 machine(s)" in text
+    assert "DNS www.example.com A was not changed: it still points at 192.0.2.10." in text
+    assert "+    2.0s  launched" in text
+
+
+def test_dry_run_summary_promises_nothing_was_changed() -> None:
+    state = WorkflowState(request=request(dry_run=True), replication=LAGGING.model_copy(update={"forced": True}))
+    summary = success_summary(state)
+    assert summary.outcome == "DRY_RUN" and "Nothing was launched, DNS unchanged" in summary.headline

@@ -1,0 +1,49 @@
+"""LaunchRecovery's guarantee at the provider level: one launch per execution, even when the
+answer to the launch was lost, and a 409 from an earlier job is reported, never retried."""
+
+from __future__ import annotations
+
+import pytest
+from dr_autopilot.config import FailoverConfig
+from dr_autopilot.errors import JobAlreadyRunning
+from dr_autopilot.models import Mode
+from dr_autopilot.providers.cloudendure.models import LaunchItem, LaunchType
+from dr_autopilot.providers.cloudendure.provider import CloudEndureProvider
+
+from local.environment import base_context
+from tests.client.test_client_flow import client_for
+from tests.conftest import EmulatorFactory
+
+
+def provider_for(emulator) -> CloudEndureProvider:  # type: ignore[no-untyped-def]
+    raw = base_context()["drAutopilot"]
+    config = FailoverConfig.parse({**raw, "cloudendure": {**raw["cloudendure"], "apiUrl": emulator.base_url}})
+    return CloudEndureProvider(client_for(emulator), config)
+
+
+def test_a_retried_launch_adopts_the_job_its_earlier_attempt_started(start_emulator: EmulatorFactory) -> None:
+    # Given an execution that checked replication, then launched, and lost the answer
+    emulator = start_emulator()
+    provider = provider_for(emulator)
+    checked_at = provider.assess_replication().checked_at
+    first = provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+    # When the step runs again
+    again = provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+    # Then it reports the same job and nothing new was launched
+    assert again.adopted and again.job_id == first.job_id
+    assert emulator.account.launches_accepted == 1
+
+
+def test_a_job_started_before_this_execution_is_reported_as_already_running(start_emulator: EmulatorFactory) -> None:
+    # Given someone launched the same machines before this execution checked replication
+    emulator = start_emulator()
+    client = client_for(emulator)
+    project = client.projects()[0]
+    client.launch(project.id, LaunchType.RECOVERY, [LaunchItem(machine_id=m.id) for m in client.machines(project.id)])
+    emulator.clock.advance(1)
+    provider = provider_for(emulator)
+    checked_at = provider.assess_replication().checked_at
+    # When this execution launches, then it is told a job is already running; no second launch
+    with pytest.raises(JobAlreadyRunning):
+        provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+    assert emulator.account.launches_accepted == 1

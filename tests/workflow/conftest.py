@@ -1,0 +1,43 @@
+"""One local environment for all workflow tests: the emulator, local AWS and the state machine
+synthesized from the real CDK app, deployed once; each test resets the site to its scenario."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from local.environment import PRIMARY_ADDRESS, ExecutionResult, LocalFailoverEnvironment
+
+TIME_SCALE = 240.0  # a 240 s recovery job takes one real second
+
+
+@pytest.fixture(scope="session")
+def environment() -> Iterator[LocalFailoverEnvironment]:
+    with LocalFailoverEnvironment("two-tier", time_scale=TIME_SCALE) as env:
+        yield env
+
+
+@pytest.fixture
+def site(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
+    """The environment reset to 'primary down, two-tier replicating'; tests may reset to another scenario."""
+    environment.reset_site("two-tier")
+    yield environment
+    environment.aws.runtime.before_return = None
+
+
+def assert_failed_safely(
+    env: LocalFailoverEnvironment, result: ExecutionResult, error: str, cause_words: str, launches: int
+) -> None:
+    """The three promises of every failure path: DNS unchanged, at most one launch, and an SNS
+    message that names the cause (and says what was and was not changed)."""
+    assert result.status == "FAILED"
+    assert result.error == error
+    assert env.record_values() == [PRIMARY_ADDRESS]
+    assert env.emulator.account.launches_accepted == launches <= 1
+    messages = env.notifications()
+    assert len(messages) == 1, messages
+    text = messages[0]["message"]
+    assert error in text and cause_words in text
+    assert "was not changed: it still points at " + PRIMARY_ADDRESS in text
+    assert ("Launch job" in text) == (launches == 1)

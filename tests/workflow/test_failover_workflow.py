@@ -1,0 +1,173 @@
+"""The synthesized state machine, executed in local AWS with the real handlers, against the
+CloudEndure emulator: the happy paths and every failure path of the failover."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+import requests
+
+from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
+from tests.workflow.conftest import assert_failed_safely
+
+pytestmark = pytest.mark.workflow
+
+
+def test_recovery_switches_dns_to_the_healthy_recovered_webserver(site: LocalFailoverEnvironment) -> None:
+    # Given the primary is down and both machines replicate continuously
+    # When on-call starts a failover with the documented minimal input
+    result = site.run({"requestedBy": "alice"})
+    # Then the run succeeds with exactly one RECOVERY launch
+    assert result.status == "SUCCEEDED", result.cause
+    job = next(iter(site.emulator.account.jobs.values()))
+    assert site.emulator.account.launches_accepted == 1 and job.launch_type == "RECOVERY"
+    # And DNS points at the recovered webserver, whose landing page really answers
+    summary = result.output
+    assert summary is not None and summary["outcome"] == "SUCCEEDED"
+    address = summary["recoveredAddress"]
+    assert site.record_values() == [address] != [PRIMARY_ADDRESS]
+    page = requests.get(f"http://{address}:{site.emulator.landing_port}/", timeout=5)
+    assert "Hello from the PHP webserver" in page.text
+    assert summary["recordBefore"]["values"] == [PRIMARY_ADDRESS]
+    # And the states ran in the runbook's order, the timeline is complete
+    states = result.entered_states
+    order = [
+        "ValidateInput",
+        "CheckReplication",
+        "ChooseRecoveryPoint",
+        "LaunchRecovery",
+        "PollJob",
+        "FindTargets",
+        "HealthCheck",
+        "UpdateDns",
+        "ReportSuccess",
+    ]
+    assert [s for s in states if s in order and s != "PollJob"] == [s for s in order if s != "PollJob"]
+    assert list(summary["timeline"]) == [
+        "started",
+        "replicationChecked",
+        "launched",
+        "convertersFinished",
+        "jobCompleted",
+        "targetHealthy",
+        "dnsInsync",
+    ]
+    # And on-call got one readable success message with the switch and the timeline
+    (message,) = site.notifications()
+    assert message["subject"] == "[DR Autopilot] recovery succeeded"
+    assert f"www.example.com switched {PRIMARY_ADDRESS} -> {address}" in message["message"]
+    assert "Timeline" in message["message"] and "{" not in message["message"]
+
+
+def test_drill_launches_test_machines_and_leaves_the_site_record_alone(site: LocalFailoverEnvironment) -> None:
+    result = site.run({"mode": "drill", "requestedBy": "bob"})
+    assert result.status == "SUCCEEDED", result.cause
+    job = next(iter(site.emulator.account.jobs.values()))
+    assert job.launch_type == "TEST"
+    assert site.record_values() == [PRIMARY_ADDRESS]
+    assert result.output is not None
+    assert site.record_values("drill.example.com") == [result.output["recoveredAddress"]]
+
+
+def test_dry_run_checks_and_plans_without_launching(site: LocalFailoverEnvironment) -> None:
+    result = site.run({"dryRun": True})
+    assert result.status == "SUCCEEDED"
+    assert result.output is not None and result.output["outcome"] == "DRY_RUN"
+    assert site.emulator.account.launches_accepted == 0
+    assert site.record_values() == [PRIMARY_ADDRESS]
+    assert "LaunchRecovery" not in result.entered_states
+
+
+def test_lagging_replication_is_refused_before_any_launch(site: LocalFailoverEnvironment) -> None:
+    site.reset_site("lagging")
+    result = site.run({})
+    assert_failed_safely(site, result, "ReplicationNotReady", "DBServer", launches=0)
+    assert "backlogged" in (result.cause or "") and "force" in (result.cause or "")
+
+
+def test_force_overrides_the_replication_verdict(site: LocalFailoverEnvironment) -> None:
+    site.reset_site("lagging")
+    result = site.run({"force": True, "reason": "primary datacenter flooded"})
+    assert result.status == "SUCCEEDED", result.cause
+    replication = result.state_outputs("CheckReplication")[-1]["replication"]
+    assert replication["forced"] is True and replication["notReady"] == 1
+    assert site.emulator.account.launches_accepted == 1
+
+
+def test_point_in_time_launches_from_the_nearest_earlier_point(site: LocalFailoverEnvironment) -> None:
+    # Given a requested time three hours after a daily recovery point of two weeks ago
+    account = site.emulator.account
+    machine_ids = list(account.machines)
+    points = account.points_in_time(account.project_id, machine_ids[0])
+    daily = datetime.fromisoformat(points[15]["dateTime"])
+    wanted = daily + timedelta(hours=3)
+    # When failing over to that time
+    result = site.run({"pointInTime": wanted.isoformat()})
+    # Then every machine launches from its newest point at or before it: that daily point
+    assert result.status == "SUCCEEDED", result.cause
+    job = next(iter(account.jobs.values()))
+    for machine_id in machine_ids:
+        expected = next(
+            p["id"]
+            for p in account.points_in_time(account.project_id, machine_id)
+            if p["dateTime"] == points[15]["dateTime"]
+        )
+        assert job.point_in_time_ids[machine_id] == expected
+    recovery_point = result.state_outputs("ChooseRecoveryPoint")[-1]["recoveryPoint"]
+    assert datetime.fromisoformat(recovery_point["newestChosen"]) == daily
+
+
+def test_point_in_time_before_every_recovery_point_launches_nothing(site: LocalFailoverEnvironment) -> None:
+    result = site.run({"pointInTime": "2020-01-01T00:00:00Z"})
+    assert_failed_safely(site, result, "NoPointInTime", "no recovery point at or before 2020-01-01", launches=0)
+
+
+def test_failed_job_is_reported_and_dns_left_alone(site: LocalFailoverEnvironment) -> None:
+    site.reset_site("job-fails")
+    result = site.run({})
+    assert_failed_safely(site, result, "JobFailed", "Conversion of machine WebServer failed", launches=1)
+
+
+def test_stuck_job_times_out_at_the_job_timeout(site: LocalFailoverEnvironment) -> None:
+    site.reset_site("stuck-job")
+    result = site.run({})
+    assert_failed_safely(site, result, "JobTimedOut", "the job timeout is 1800s", launches=1)
+
+
+def test_unhealthy_landing_page_never_gets_dns(site: LocalFailoverEnvironment) -> None:
+    site.reset_site("unhealthy-landing")
+    result = site.run({})
+    assert_failed_safely(site, result, "TargetUnhealthy", "HTTP 503", launches=1)
+    assert result.entered_states.count("HealthCheck") == 5  # the configured bound, then it gives up
+    assert "UpdateDns" not in result.entered_states
+
+
+def test_route53_error_is_notified_and_leaves_dns_unchanged(site: LocalFailoverEnvironment) -> None:
+    failures = site.aws.fail_calls("route53", "ChangeResourceRecordSets", "InvalidChangeBatch")
+    try:
+        result = site.run({})
+    finally:
+        site.aws.clear_faults("route53", "ChangeResourceRecordSets")
+    assert failures[0] == 1
+    assert_failed_safely(site, result, "DnsUpdateFailed", "InvalidChangeBatch", launches=1)
+
+
+@pytest.mark.parametrize(
+    ("failover_input", "field"),
+    [
+        ({"mode": "failback"}, "mode"),
+        ({"pointInTime": "yesterday"}, "pointInTime"),
+        ({"force": "yes please"}, "force"),
+        ({"target": "x"}, "target"),
+    ],
+)
+def test_invalid_input_is_refused_in_the_first_state(
+    site: LocalFailoverEnvironment, failover_input: dict, field: str
+) -> None:  # type: ignore[type-arg]
+    result = site.run(failover_input)
+    assert result.status == "FAILED" and result.error == "InvalidInput"
+    assert field in (result.cause or "")
+    assert result.entered_states == ["ValidateInput", "InputRejected"]
+    assert site.emulator.account.launches_accepted == 0
+    assert site.record_values() == [PRIMARY_ADDRESS]
