@@ -11,7 +11,9 @@ from constructs import Construct
 from dr_autopilot.config import FailoverConfig
 
 from infrastructure.constructs.functions import WorkflowFunctions
+from infrastructure.constructs.monitoring import Monitoring
 from infrastructure.constructs.notifications import Notifications
+from infrastructure.constructs.trigger import AlarmTrigger
 from infrastructure.constructs.workflow import FailoverWorkflow
 
 
@@ -35,6 +37,17 @@ class DrAutopilotStack(Stack):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        lock_table = dynamodb.Table(
+            self,
+            "FailoverLockTable",
+            partition_key=dynamodb.Attribute(name="id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
         functions = WorkflowFunctions(
             self,
             "Functions",
@@ -42,6 +55,13 @@ class DrAutopilotStack(Stack):
             api_token=api_token,
             topic=notifications.topic,
             idempotency_table=idempotency_table,
+            lock_table=lock_table,
         )
         self.workflow = FailoverWorkflow(self, "Failover", config=config, functions=functions)
         self.topic = notifications.topic
+        self.trigger = (
+            AlarmTrigger(self, "AlarmTrigger", config=config.trigger, state_machine=self.workflow.state_machine)
+            if config.trigger is not None
+            else None
+        )
+        Monitoring(self, "Monitoring", state_machine=self.workflow.state_machine, topic=notifications.topic)

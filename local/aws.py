@@ -96,30 +96,35 @@ class Deployment:
     topic_arns: list[str]
     probe_queue_url: str
     functions: dict[str, FunctionSpec]
+    prefix: str = ""
+
+    def physical_ids(self, template: dict[str, Any], region: str) -> dict[str, dict[str, str]]:
+        return _physical(template["Resources"], region, self.prefix)
 
 
-def _physical(resources: dict[str, Any], region: str) -> dict[str, dict[str, str]]:
-    """Give every resource its logical id as physical name, and the ARNs that follow from it."""
+def _physical(resources: dict[str, Any], region: str, prefix: str = "") -> dict[str, dict[str, str]]:
+    """Give every resource its logical id (after `prefix`) as physical name, and the ARNs that follow."""
     ids: dict[str, dict[str, str]] = {}
-    for logical, resource in resources.items():
+    for logical_id, resource in resources.items():
         kind = resource["Type"]
+        logical = prefix + logical_id
         if kind == "AWS::Lambda::Function":
             arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{logical}"
-            ids[logical] = {"Ref": logical, "Arn": arn}
+            ids[logical_id] = {"Ref": logical, "Arn": arn}
         elif kind == "AWS::SNS::Topic":
             arn = f"arn:aws:sns:{region}:{ACCOUNT}:{logical}"
-            ids[logical] = {"Ref": arn, "TopicArn": arn, "TopicName": logical}
+            ids[logical_id] = {"Ref": arn, "TopicArn": arn, "TopicName": logical}
         elif kind == "AWS::DynamoDB::Table":
-            ids[logical] = {"Ref": logical, "Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{logical}"}
+            ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{logical}"}
         elif kind == "AWS::IAM::Role":
-            ids[logical] = {"Ref": logical, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical}"}
+            ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical}"}
         elif kind == "AWS::Logs::LogGroup":
-            ids[logical] = {"Ref": logical, "Arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{logical}:*"}
+            ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{logical}:*"}
         elif kind == "AWS::StepFunctions::StateMachine":
             arn = f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{logical}"
-            ids[logical] = {"Ref": arn, "Arn": arn, "Name": logical}
+            ids[logical_id] = {"Ref": arn, "Arn": arn, "Name": logical}
         else:
-            ids[logical] = {"Ref": logical}
+            ids[logical_id] = {"Ref": logical}
     return ids
 
 
@@ -156,51 +161,51 @@ def resolve(value: Any, ids: dict[str, dict[str, str]], region: str) -> Any:
     return {key: resolve(item, ids, region) for key, item in value.items()}
 
 
-def deploy(template: dict[str, Any], aws: LocalAws) -> Deployment:
+def deploy(template: dict[str, Any], aws: LocalAws, prefix: str = "") -> Deployment:
     """Create what the workflow needs from the template: topics (with an SQS probe), tables,
     functions in the local runtime, and the state machine with its resolved definition."""
     resources = template["Resources"]
-    ids = _physical(resources, aws.region)
+    ids = _physical(resources, aws.region, prefix)
     sns, sqs, dynamodb, states = (
         aws.client("sns"),
         aws.client("sqs"),
         aws.client("dynamodb"),
         aws.client("stepfunctions"),
     )
-    probe_url = sqs.create_queue(QueueName="notification-probe")["QueueUrl"]
+    probe_url = sqs.create_queue(QueueName=f"{prefix}notification-probe")["QueueUrl"]
     probe_arn = sqs.get_queue_attributes(QueueUrl=probe_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topics, functions = [], {}
     machine_arn, definition = "", {}
     for logical, resource in resources.items():
         kind, props = resource["Type"], resolve(resource.get("Properties", {}), ids, aws.region)
         if kind == "AWS::SNS::Topic":
-            arn = sns.create_topic(Name=logical)["TopicArn"]
+            arn = sns.create_topic(Name=prefix + logical)["TopicArn"]
             sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=probe_arn)
             topics.append(arn)
         elif kind == "AWS::DynamoDB::Table":
             dynamodb.create_table(
-                TableName=logical,
+                TableName=prefix + logical,
                 KeySchema=props["KeySchema"],
                 AttributeDefinitions=props["AttributeDefinitions"],
                 BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
             )
         elif kind == "AWS::Lambda::Function":
             spec = FunctionSpec(
-                name=logical,
+                name=prefix + logical,
                 handler=props["Handler"],
                 environment={k: str(v) for k, v in props.get("Environment", {}).get("Variables", {}).items()},
                 timeout_seconds=int(props.get("Timeout", 3)),
                 memory_mb=int(props.get("MemorySize", 128)),
             )
             aws.runtime.register(spec)
-            functions[logical] = spec
+            functions[prefix + logical] = spec
     for logical, resource in resources.items():
         if resource["Type"] == "AWS::StepFunctions::StateMachine":
             props = resolve(resource["Properties"], ids, aws.region)
             definition = json.loads(props["DefinitionString"])
             machine_arn = states.create_state_machine(
-                name=logical, definition=props["DefinitionString"], roleArn=props["RoleArn"]
+                name=prefix + logical, definition=props["DefinitionString"], roleArn=props["RoleArn"]
             )["stateMachineArn"]
     if not machine_arn:
         raise TemplateError("the template has no AWS::StepFunctions::StateMachine")
-    return Deployment(machine_arn, definition, topics, probe_url, functions)
+    return Deployment(machine_arn, definition, topics, probe_url, functions, prefix)

@@ -6,13 +6,14 @@ The drill (`python -m local.drill`) and the workflow tests use this same environ
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -117,6 +118,7 @@ class LocalFailoverEnvironment:
         self.deployment: Deployment | None = None
         self.config: FailoverConfig | None = None
         self.synth_seconds = 0.0
+        self._deployments = 0
 
     def __enter__(self) -> LocalFailoverEnvironment:
         return self.start()
@@ -165,6 +167,7 @@ class LocalFailoverEnvironment:
             self.scenario = scenario
             self.emulator.reset(scenario, machine_count)
         self.aws.runtime.recycle()
+        self.reset_lock()
         self.set_record(self.record_name, PRIMARY_ADDRESS)
         self.notifications()  # drain (SQS allows one purge a minute)
 
@@ -275,6 +278,58 @@ class LocalFailoverEnvironment:
             cause=description.get("cause"),
             events=self.history(arn),
         )
+
+    def deliver_event(self, event: dict[str, Any]) -> list[str]:
+        """Hand an event to the synthesized EventBridge rules: every matching rule that targets the
+        state machine starts an execution with its transformer's input. Returns the executions."""
+        from local.aws import resolve
+        from local.events import matches, transform
+
+        assert self.deployment is not None
+        started = []
+        resources = self.template["Resources"]
+        ids = self.deployment.physical_ids(self.template, self.aws.region)
+        for rule in (r for r in resources.values() if r["Type"] == "AWS::Events::Rule"):
+            props = resolve(rule["Properties"], ids, self.aws.region)
+            if props.get("State", "ENABLED") != "ENABLED" or not matches(props["EventPattern"], event):
+                continue
+            for target in props.get("Targets", []):
+                if target["Arn"] == self.deployment.state_machine_arn:
+                    started.append(self.start_execution(transform(target["InputTransformer"], event)))
+        return started
+
+    def reset_lock(self) -> None:
+        """Forget any failover lock (a new outage, long after the last one)."""
+        tables = [
+            name
+            for name, r in self.template["Resources"].items()
+            if r["Type"] == "AWS::DynamoDB::Table" and "Lock" in name
+        ]
+        assert self.deployment is not None
+        for table in tables:
+            self.aws.client("dynamodb").delete_item(
+                TableName=self.deployment.prefix + table, Key={"id": {"S": "failover-lock"}}
+            )
+
+    @contextlib.contextmanager
+    def reconfigured(self, overrides: dict[str, Any]) -> Iterator[LocalFailoverEnvironment]:
+        """Synthesize again with `overrides` on top, deploy that stack beside the first one (same
+        local AWS, emulator and zone, names prefixed) and use it inside the block."""
+        saved = (self.template, self.deployment, self.config)
+        self._deployments += 1
+        context = merge(
+            merge(base_context(), drill_overrides(self.emulator, self.hosted_zone_id)),
+            merge(self._overrides, overrides),
+        )
+        self.config = FailoverConfig.parse(context[CONTEXT_KEY])
+        self.template = synthesize(context)
+        self.deployment = deploy(self.template, self.aws, prefix=f"v{self._deployments}-")
+        try:
+            self.reset_site()
+            yield self
+        finally:
+            self.template, self.deployment, self.config = saved
+            self.aws.runtime.recycle()
 
     def run(self, failover_input: dict[str, Any] | str, timeout: float = 300, **wait_options: Any) -> ExecutionResult:
         return self.wait(self.start_execution(failover_input), timeout=timeout, **wait_options)

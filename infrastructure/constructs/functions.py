@@ -27,9 +27,9 @@ class WorkflowFunctions(Construct):
         api_token: secretsmanager.ISecret,
         topic: sns.ITopic,
         idempotency_table: dynamodb.ITable,
+        lock_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
-        self._config = config
         self._code = lambda_code()
         self._environment = {
             "DR_AUTOPILOT_CONFIG": config.to_environment(),
@@ -37,31 +37,31 @@ class WorkflowFunctions(Construct):
             "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
         }
-        zone_arn = Stack.of(self).format_arn(
-            service="route53", region="", account="", resource="hostedzone", resource_name=config.dns.hosted_zone_id
-        )
+        notify = {"NOTIFICATION_TOPIC_ARN": topic.topic_arn}
+        lock = {"LOCK_TABLE_NAME": lock_table.table_name}
+        health_timeout = int(config.health_check.timeout_seconds) + 15
 
         self.validate_input = self._function("ValidateInput", "validate_input")
-        self.check_replication = self._function("CheckReplication", "check_replication", timeout=120)
+        self.acquire_lock = self._function("AcquireLock", "acquire_lock", environment={**notify, **lock})
+        self.request_approval = self._function("RequestApproval", "request_approval", environment=notify)
+        self.check_replication = self._function(
+            "CheckReplication", "check_replication", timeout=120, environment=notify
+        )
         self.choose_recovery_point = self._function("ChooseRecoveryPoint", "choose_recovery_point", timeout=300)
         self.launch_recovery = self._function(
             "LaunchRecovery",
             "launch_recovery",
             timeout=300,
-            environment={"IDEMPOTENCY_TABLE_NAME": idempotency_table.table_name},
+            environment={**notify, "IDEMPOTENCY_TABLE_NAME": idempotency_table.table_name},
         )
-        self.poll_job = self._function("PollJob", "poll_job", timeout=60)
+        self.poll_job = self._function("PollJob", "poll_job", timeout=60, environment=notify)
         self.find_targets = self._function("FindTargets", "find_targets", timeout=120)
-        self.health_check = self._function(
-            "HealthCheck", "health_check", timeout=int(config.health_check.timeout_seconds) + 15
+        self.health_check = self._function("HealthCheck", "health_check", timeout=health_timeout, environment=notify)
+        self.update_dns = self._function(
+            "UpdateDns", "update_dns", timeout=config.dns.insync_timeout_seconds + 60, environment=notify
         )
-        self.update_dns = self._function("UpdateDns", "update_dns", timeout=config.dns.insync_timeout_seconds + 60)
-        self.report_success = self._function(
-            "ReportSuccess", "report_success", environment={"NOTIFICATION_TOPIC_ARN": topic.topic_arn}
-        )
-        self.report_failure = self._function(
-            "ReportFailure", "report_failure", environment={"NOTIFICATION_TOPIC_ARN": topic.topic_arn}
-        )
+        self.report_success = self._function("ReportSuccess", "report_success", environment={**notify, **lock})
+        self.report_failure = self._function("ReportFailure", "report_failure", environment={**notify, **lock})
 
         for function in (
             self.check_replication,
@@ -72,10 +72,30 @@ class WorkflowFunctions(Construct):
         ):
             api_token.grant_read(function)
         idempotency_table.grant_read_write_data(self.launch_recovery)
-        topic.grant_publish(self.report_success)
-        topic.grant_publish(self.report_failure)
+        for function in (self.acquire_lock, self.report_success, self.report_failure):
+            lock_table.grant_read_write_data(function)
+        for function in (
+            self.acquire_lock,
+            self.request_approval,
+            self.check_replication,
+            self.launch_recovery,
+            self.poll_job,
+            self.health_check,
+            self.update_dns,
+            self.report_success,
+            self.report_failure,
+        ):
+            topic.grant_publish(function)
         # EC2 DescribeInstances supports no resource-level scoping; it only reads.
         self.find_targets.add_to_role_policy(iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]))
+        self._grant_dns(config)
+
+    def _grant_dns(self, config: FailoverConfig) -> None:
+        """UpdateDns may only UPSERT the configured record names and type in the one zone."""
+        stack = Stack.of(self)
+        zone_arn = stack.format_arn(
+            service="route53", region="", account="", resource="hostedzone", resource_name=config.dns.hosted_zone_id
+        )
         read_zone = iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[zone_arn])
         self.update_dns.add_to_role_policy(read_zone)
         self.report_failure.add_to_role_policy(read_zone)
@@ -93,31 +113,8 @@ class WorkflowFunctions(Construct):
                 },
             )
         )
-        self.update_dns.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["route53:GetChange"],
-                resources=[
-                    Stack.of(self).format_arn(
-                        service="route53", region="", account="", resource="change", resource_name="*"
-                    )
-                ],
-            )
-        )
-
-    @property
-    def all(self) -> list[lambda_.IFunction]:
-        return [
-            self.validate_input,
-            self.check_replication,
-            self.choose_recovery_point,
-            self.launch_recovery,
-            self.poll_job,
-            self.find_targets,
-            self.health_check,
-            self.update_dns,
-            self.report_success,
-            self.report_failure,
-        ]
+        change_arn = stack.format_arn(service="route53", region="", account="", resource="change", resource_name="*")
+        self.update_dns.add_to_role_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
 
     def _function(
         self, state: str, module: str, timeout: int = 30, environment: dict[str, str] | None = None

@@ -1,6 +1,6 @@
 """The failover state machine (Standard, JSONPath).
 
-ValidateInput -> CheckReplication -> ChooseRecoveryPoint -> DryRun? -> LaunchRecovery
+ValidateInput -> AcquireLock -> [WaitForApproval] -> CheckReplication -> ChooseRecoveryPoint -> DryRun? -> LaunchRecovery
 -> PollJob <-> WaitForJob -> FindTargets -> HealthCheck <-> WaitForHealth -> UpdateDns
 -> ReportSuccess. Any failure after the input is accepted: ReportFailure -> FailoverFailed.
 
@@ -67,6 +67,11 @@ class FailoverWorkflow(Construct):
         )
         validate_input.add_catch(input_rejected, errors=["States.ALL"], result_path="$.error")
 
+        acquire_lock = self._task("AcquireLock", functions.acquire_lock, "$.lock", report_failure)
+        deduplicated = sfn.Succeed(
+            self, "Deduplicated", comment="Another failover holds the lock: this alarm was recorded, nothing launched"
+        )
+        in_progress = sfn.Fail(self, "FailoverInProgress", error="FailoverInProgress", cause_path="$.lock.detail")
         check_replication = self._task("CheckReplication", functions.check_replication, "$.replication", report_failure)
         choose_point = self._task(
             "ChooseRecoveryPoint", functions.choose_recovery_point, "$.recoveryPoint", report_failure
@@ -102,7 +107,17 @@ class FailoverWorkflow(Construct):
             .otherwise(launch)
         )
 
-        definition = validate_input.next(check_replication).next(choose_point).next(dry_run)
+        lock_taken = (
+            sfn.Choice(self, "LockAcquired?")
+            .when(
+                sfn.Condition.boolean_equals("$.lock.acquired", True),
+                self._approval_gate(config, check_replication, report_failure),
+            )
+            .when(sfn.Condition.string_equals("$.request.trigger", "alarm"), deduplicated)
+            .otherwise(in_progress)
+        )
+        definition = validate_input.next(acquire_lock).next(lock_taken)
+        check_replication.next(choose_point).next(dry_run)
         launch.next(poll)
         poll.next(job_done)
         find_targets.next(health_check)
@@ -124,6 +139,51 @@ class FailoverWorkflow(Construct):
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
 
+    def _approval_gate(
+        self, config: FailoverConfig, proceed: sfn.IChainable, report_failure: sfn.IChainable
+    ) -> sfn.IChainable:
+        """Alarm-started runs wait for on-call approval when `trigger.approval` is `approve`."""
+        trigger = config.trigger
+        if trigger is None or trigger.approval == "auto":
+            return proceed
+        wait_for_approval = tasks.LambdaInvoke(
+            self,
+            "WaitForApproval",
+            lambda_function=self._functions.request_approval,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"taskToken": sfn.JsonPath.task_token, "state": sfn.JsonPath.object_at("$")}
+            ),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(trigger.approval_timeout_seconds)),
+            result_path="$.approval",
+        )
+        if trigger.on_approval_timeout == "proceed":
+            on_timeout: sfn.IChainable = sfn.Pass(
+                self,
+                "ApprovalTimedOutProceeding",
+                result=sfn.Result.from_object({"decision": "proceed after timeout"}),
+                result_path="$.approval",
+            ).next(proceed)
+        else:
+            on_timeout = sfn.Pass(
+                self,
+                "ApprovalTimedOut",
+                result=sfn.Result.from_object(
+                    {
+                        "Error": "ApprovalTimedOut",
+                        "Cause": f"nobody approved within {trigger.approval_timeout_seconds} s; aborted as configured",
+                    }
+                ),
+                result_path="$.error",
+            ).next(report_failure)
+        wait_for_approval.add_catch(on_timeout, errors=["States.Timeout"], result_path="$.timeout")
+        wait_for_approval.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
+        return (
+            sfn.Choice(self, "ApprovalRequired?")
+            .when(sfn.Condition.boolean_equals("$.lock.approvalRequired", True), wait_for_approval.next(proceed))
+            .otherwise(proceed)
+        )
+
     def _task(
         self,
         state: str,
@@ -135,7 +195,7 @@ class FailoverWorkflow(Construct):
         task = tasks.LambdaInvoke(
             self,
             state,
-            lambda_function=function,  # type: ignore[arg-type]
+            lambda_function=function,
             payload_response_only=True,
             result_path=result_path,
         )

@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 CONTEXT_KEY = "drAutopilot"
 HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE)
+ALARM_NAME = r"^[\w .,:/#+=@()\[\]-]+$"  # the names an alarm-started input accepts (models.AlarmTrigger)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -76,6 +77,35 @@ class JobConfig(_Section):
         return self
 
 
+class PrimaryHealthCheckConfig(_Section):
+    """The Route 53 health check the stack creates on the primary site when no alarm is named."""
+
+    fqdn: Annotated[str, AfterValidator(_hostname)]
+    port: Annotated[int, Field(ge=1, le=65_535)] = 80
+    type: Literal["HTTP", "HTTPS", "HTTP_STR_MATCH", "HTTPS_STR_MATCH", "TCP"] = "HTTP"
+    path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
+    search_string: Annotated[str, Field(max_length=255)] | None = None
+    failure_threshold: Annotated[int, Field(ge=1, le=10)] = 3
+    alarm_evaluation_periods: Annotated[int, Field(ge=1, le=60)] = 2
+
+
+class TriggerConfig(_Section):
+    """How alarms start failovers: which alarms, approval, and de-duplication."""
+
+    alarm_names: list[Annotated[str, Field(min_length=1, max_length=255, pattern=ALARM_NAME)]] = []
+    primary_health_check: PrimaryHealthCheckConfig | None = None
+    approval: Literal["auto", "approve"] = "auto"
+    approval_timeout_seconds: Annotated[int, Field(ge=1, le=86_400)] = 900
+    on_approval_timeout: Literal["proceed", "abort"] = "abort"
+    cooldown_seconds: Annotated[int, Field(ge=0, le=7 * 86_400)] = 3600
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> Self:
+        if not self.alarm_names and self.primary_health_check is None:
+            raise ValueError("give alarmNames, or a primaryHealthCheck for the stack to create one with its alarm")
+        return self
+
+
 class NotificationConfig(_Section):
     emails: list[Annotated[str, AfterValidator(_email)]] = []
 
@@ -90,6 +120,8 @@ class FailoverConfig(_Section):
     health_check: HealthCheckConfig
     job: JobConfig = JobConfig()
     notifications: NotificationConfig = NotificationConfig()
+    trigger: TriggerConfig | None = None
+    rto_objective_seconds: Annotated[int, Field(ge=60, le=86_400)] = 1800
     workflow_timeout_seconds: Annotated[int, Field(ge=300, le=86_400)] = 7200
 
     @model_validator(mode="after")

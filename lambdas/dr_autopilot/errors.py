@@ -107,3 +107,11 @@ class DnsChangePending(DrAutopilotError):
 
 class LaunchIncomplete(DrAutopilotError):
     """The job completed but not every machine has a launched target."""
+
+
+class ApprovalRejected(DrAutopilotError):
+    """On-call staff rejected an alarm-started failover at the approval gate."""
+
+
+class ApprovalTimedOut(DrAutopilotError):
+    """Nobody answered the approval request in time and the configuration says abort."""

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
+from dr_autopilot.config import ALARM_NAME
+
 MAX_LISTED = 20  # machines named in a verdict, log lines surfaced per poll
 MAX_LINE = 300
 SafeText = Annotated[str, StringConstraints(max_length=MAX_LINE)]
@@ -43,9 +45,14 @@ class ProviderJobStatus(StrEnum):
 class AlarmTrigger(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\w .,:/#+=@()\[\]-]+$")]
-    reason: Annotated[str, StringConstraints(max_length=1024)] = ""
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=ALARM_NAME)]
+    reason: str = ""  # CloudWatch's text, kept to its first 1,024 characters (never a reason to refuse)
     time: AwareDatetime | None = None
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _shorten(cls, value: object) -> object:
+        return value[:1024] if isinstance(value, str) else value
 
 
 class FailoverInput(BaseModel):
@@ -101,6 +108,16 @@ class FailoverRequest(StateModel):
     execution_id: str
     execution_name: str
     started_at: datetime
+
+
+class LockResult(StateModel):
+    """AcquireLock's verdict: this run may go on, or another failover holds the lock."""
+
+    acquired: bool
+    holder: str | None = None
+    suppressed: int = 0
+    approval_required: bool = False
+    detail: str = ""
 
 
 class MachineProblem(StateModel):
@@ -198,6 +215,8 @@ class WorkflowState(StateModel):
     """The whole workflow state; each handler reads the parts it needs."""
 
     request: FailoverRequest
+    lock: LockResult | None = None
+    approval: dict[str, object] | None = None
     replication: ReplicationReport | None = None
     recovery_point: RecoveryPoint | None = None
     launch: LaunchResult | None = None
@@ -209,7 +228,7 @@ class WorkflowState(StateModel):
 
 
 class FailoverSummary(StateModel):
-    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN"]
+    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN", "DEDUPLICATED"]
     headline: str
     mode: Mode
     job_id: str | None = None

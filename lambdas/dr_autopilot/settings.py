@@ -19,6 +19,7 @@ class Settings(BaseModel):
     config: FailoverConfig
     topic_arn: str | None = None
     idempotency_table: str | None = None
+    lock_table: str | None = None
 
 
 @cache
@@ -35,4 +36,5 @@ def settings() -> Settings:
         config=FailoverConfig.parse(parsed, source=CONFIG_VARIABLE),
         topic_arn=os.environ.get("NOTIFICATION_TOPIC_ARN") or None,
         idempotency_table=os.environ.get("IDEMPOTENCY_TABLE_NAME") or None,
+        lock_table=os.environ.get("LOCK_TABLE_NAME") or None,
     )

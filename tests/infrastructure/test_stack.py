@@ -40,6 +40,7 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
     assert set(tasks) == {
         "ValidateInput",
+        "AcquireLock",
         "CheckReplication",
         "ChooseRecoveryPoint",
         "LaunchRecovery",
@@ -94,7 +95,7 @@ def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]
 
 def test_functions_run_python_3_13_with_tracing_and_typed_configuration(resources: dict[str, Any]) -> None:
     functions = of_type(resources, "AWS::Lambda::Function")
-    assert len(functions) == 10
+    assert len(functions) == 12
     for function in functions.values():
         props = function["Properties"]
         assert props["Runtime"] == "python3.13"

@@ -35,7 +35,7 @@ def assert_failed_safely(
     assert result.error == error
     assert env.record_values() == [PRIMARY_ADDRESS]
     assert env.emulator.account.launches_accepted == launches <= 1
-    messages = env.notifications()
+    messages = [m for m in env.notifications() if m["subject"].endswith("failed")]
     assert len(messages) == 1, messages
     text = messages[0]["message"]
     assert error in text and cause_words in text

@@ -53,11 +53,22 @@ def test_recovery_switches_dns_to_the_healthy_recovered_webserver(site: LocalFai
         "targetHealthy",
         "dnsInsync",
     ]
-    # And on-call got one readable success message with the switch and the timeline
-    (message,) = site.notifications()
-    assert message["subject"] == "[DR Autopilot] recovery succeeded"
-    assert f"www.example.com switched {PRIMARY_ADDRESS} -> {address}" in message["message"]
-    assert "Timeline" in message["message"] and "{" not in message["message"]
+    # And on-call followed it phase by phase, ending with a readable summary and the timeline
+    messages = site.notifications()
+    assert [m["subject"].removeprefix("[DR Autopilot] ") for m in messages] == [
+        "recovery: failover started",
+        "recovery: replication checked",
+        "recovery: launch started",
+        "recovery: converters finished",
+        "recovery: recovered site healthy",
+        "recovery: DNS switched",
+        "recovery succeeded",
+    ]
+    summary_text = messages[-1]["message"]
+    assert f"www.example.com switched {PRIMARY_ADDRESS} -> {address}" in summary_text
+    assert "Timeline" in summary_text and "{" not in summary_text
+    assert f"www.example.com A switched {PRIMARY_ADDRESS} -> {address} (TTL 60 s)" in messages[5]["message"]
+    assert "started by alice from the console" in messages[0]["message"]
 
 
 def test_drill_launches_test_machines_and_leaves_the_site_record_alone(site: LocalFailoverEnvironment) -> None:

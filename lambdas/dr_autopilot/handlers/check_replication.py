@@ -4,6 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot.clients.notify import notify
+from dr_autopilot.logic import progress
 from dr_autopilot.logic.check_replication import check_replication
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import correlate, logger, metrics, tracer
@@ -15,7 +17,9 @@ from dr_autopilot.providers import provider
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate(event)
-    report = check_replication(WorkflowState.model_validate(event), provider())
+    state = WorkflowState.model_validate(event)
+    report = check_replication(state, provider())
+    notify(progress.replication_verdict(state.request, report))
     if report.max_lag_seconds is not None:
         metrics.add_metric(name="ReplicationLagSeconds", unit="Seconds", value=report.max_lag_seconds)
     logger.info("Replication checked", extra={"ready": report.ready, "total": report.total, "forced": report.forced})

@@ -4,6 +4,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot.clients.notify import notify
+from dr_autopilot.logic import progress
 from dr_autopilot.logic.health_check import health_check
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import correlate, logger, metrics, tracer
@@ -15,7 +17,10 @@ from dr_autopilot.settings import settings
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate(event)
-    result = health_check(WorkflowState.model_validate(event), settings().config.health_check)
+    state = WorkflowState.model_validate(event)
+    result = health_check(state, settings().config.health_check)
+    if result.healthy:
+        notify(progress.target_healthy(state.request, result))
     logger.info(
         "Landing page probed", extra={"healthy": result.healthy, "attempt": result.attempts, "detail": result.detail}
     )

@@ -10,6 +10,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot.clients.notify import notify
+from dr_autopilot.logic import progress
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import correlate, logger, metrics, tracer
@@ -29,7 +31,10 @@ idempotency = IdempotencyConfig(
 @idempotent(persistence_store=persistence, config=idempotency)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate(event)
-    result = launch_recovery(WorkflowState.model_validate(event), provider())
+    state = WorkflowState.model_validate(event)
+    result = launch_recovery(state, provider())
+    if not result.adopted:
+        notify(progress.launch_started(state.request, result))
     metrics.add_metric(name="LaunchesStarted", unit="Count", value=0 if result.adopted else 1)
     logger.info(
         "Launch job started",

@@ -4,7 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot.clients.lock import FailoverLock
 from dr_autopilot.clients.sns import Notifier
+from dr_autopilot.logic.lock import release_lock
 from dr_autopilot.logic.report import publish, success_summary
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import correlate, logger, metrics, tracer
@@ -18,6 +20,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     correlate(event)
     state = WorkflowState.model_validate(event)
     summary = success_summary(state)
+    release_lock(state, settings().config, FailoverLock(settings().lock_table or ""))
     publish(summary, state, Notifier(settings().topic_arn or ""))
     if "dnsInsync" in summary.timeline:
         rto = (summary.timeline["dnsInsync"] - summary.timeline["started"]).total_seconds()

@@ -1,0 +1,57 @@
+"""A dashboard of the failover pipeline and an alarm on failed executions."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+from dr_autopilot.observability import NAMESPACE, SERVICE
+
+
+def _metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": SERVICE},
+        statistic=statistic,
+        period=Duration.minutes(5),
+    )
+
+
+class Monitoring(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, state_machine: sfn.StateMachine, topic: sns.ITopic
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.failed_executions = cloudwatch.Alarm(
+            self,
+            "FailedExecutions",
+            alarm_description="A DR Autopilot failover execution failed: read the ReportFailure message",
+            metric=state_machine.metric_failed(period=Duration.minutes(1), statistic="Sum"),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.failed_executions.add_alarm_action(actions.SnsAction(topic))
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="DrAutopilot")
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Failover executions",
+                left=[state_machine.metric_started(), state_machine.metric_succeeded(), state_machine.metric_failed()],
+            ),
+            cloudwatch.GraphWidget(
+                title="Failovers started / DNS switched / duplicates suppressed",
+                left=[_metric("FailoversStarted"), _metric("DnsSwitched"), _metric("DuplicateAlarmsSuppressed")],
+            ),
+        )
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(title="Replication lag (s)", left=[_metric("ReplicationLagSeconds", "Maximum")]),
+            cloudwatch.GraphWidget(
+                title="Job duration and RTO (s)",
+                left=[_metric("JobDurationSeconds", "Maximum"), _metric("RecoveryTimeSeconds", "Maximum")],
+            ),
+        )

@@ -1,0 +1,108 @@
+"""The failover lock: one DynamoDB item, taken with a conditional write.
+
+While a failover runs, the item names its execution and expires at start + workflow timeout
+(so a crashed run cannot hold it forever). When the run ends the item expires at end +
+cool-down. Alarm-started runs may take the lock only when it is free or expired; console runs
+ignore the cool-down but never a running failover. Conditional writes are atomic in DynamoDB,
+so of any number of concurrent starts exactly one wins.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dr_autopilot.clients.aws import client
+from dr_autopilot.errors import ServiceUnavailable
+
+LOCK_ID = "failover-lock"
+
+
+@dataclass(frozen=True)
+class LockState:
+    acquired: bool
+    holder: str | None
+    holder_state: str | None
+    expires_at: int | None
+    suppressed: int
+
+
+class FailoverLock:
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self._table = table_name
+        self._dynamodb = dynamodb or client("dynamodb")
+
+    def acquire(self, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool) -> LockState:
+        now = int(time.time())
+        free = "attribute_not_exists(id) OR expiresAt < :now OR holder = :me"
+        condition = free if honour_cooldown else free + " OR holderState = :finished"
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": LOCK_ID},
+                    "holder": {"S": execution_id},
+                    "holderState": {"S": "RUNNING"},
+                    "trigger": {"S": trigger},
+                    "acquiredAt": {"N": str(now)},
+                    "expiresAt": {"N": str(now + hold_seconds)},
+                    "suppressed": {"N": "0"},
+                },
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":me": {"S": execution_id},
+                    **({} if honour_cooldown else {":finished": {"S": "FINISHED"}}),
+                },
+            )
+            return LockState(True, execution_id, "RUNNING", now + hold_seconds, 0)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise ServiceUnavailable(f"could not take the failover lock: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"could not take the failover lock: {error}") from error
+        return self._record_suppressed(now)
+
+    def _record_suppressed(self, now: int) -> LockState:
+        try:
+            item = self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": LOCK_ID}},
+                UpdateExpression="ADD suppressed :one SET lastSuppressedAt = :now",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not read the failover lock: {error}") from error
+        return LockState(
+            acquired=False,
+            holder=item.get("holder", {}).get("S"),
+            holder_state=item.get("holderState", {}).get("S"),
+            expires_at=int(item["expiresAt"]["N"]) if "expiresAt" in item else None,
+            suppressed=int(item.get("suppressed", {}).get("N", "0")),
+        )
+
+    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+        """End this execution's hold; the cool-down starts now. False if another run holds it."""
+        now = int(time.time())
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": LOCK_ID}},
+                UpdateExpression="SET holderState = :finished, expiresAt = :until, releasedAt = :now",
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues={
+                    ":finished": {"S": "FINISHED"},
+                    ":until": {"N": str(now + cooldown_seconds)},
+                    ":now": {"N": str(now)},
+                    ":me": {"S": execution_id},
+                },
+            )
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise ServiceUnavailable(f"could not release the failover lock: {error}") from error

@@ -1,0 +1,31 @@
+"""Handler of the AcquireLock state: one failover per outage."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dr_autopilot.clients.lock import FailoverLock
+from dr_autopilot.clients.notify import notify
+from dr_autopilot.logic import progress
+from dr_autopilot.logic.lock import acquire_lock
+from dr_autopilot.models import WorkflowState
+from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.settings import settings
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
+    state = WorkflowState.model_validate(event)
+    result = acquire_lock(state, settings().config, FailoverLock(settings().lock_table or ""))
+    if result.acquired:
+        notify(progress.started(state.request, result))
+    else:
+        metrics.add_metric(name="DuplicateAlarmsSuppressed", unit="Count", value=1)
+        notify(progress.deduplicated(state.request, result))
+    logger.info(
+        "Failover lock", extra={"acquired": result.acquired, "holder": result.holder, "suppressed": result.suppressed}
+    )
+    return result.dump()

@@ -1,0 +1,32 @@
+"""Handler of the WaitForApproval state: ask on-call staff, with the task token to answer with.
+
+The state waits for `SendTaskSuccess` / `SendTaskFailure` (CLI: `dr-autopilot approve|reject`);
+this function only sends the request.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from dr_autopilot.clients.notify import notify
+from dr_autopilot.logic import progress
+from dr_autopilot.models import WorkflowState
+from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.settings import settings
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    correlate(event)
+    state = WorkflowState.model_validate(event["state"])
+    trigger = settings().config.trigger
+    assert trigger is not None
+    notify(
+        progress.approval_requested(
+            state.request, str(event["taskToken"]), trigger.approval_timeout_seconds, trigger.on_approval_timeout
+        )
+    )
+    logger.info("Approval requested", extra={"timeout_seconds": trigger.approval_timeout_seconds})
+    return {"requested": True}

@@ -1,0 +1,42 @@
+"""AcquireLock, and its release at the end: one failover per outage.
+
+Dry runs take no lock; alarm-started runs respect the cool-down after the last failover."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dr_autopilot.clients.lock import FailoverLock
+from dr_autopilot.config import FailoverConfig
+from dr_autopilot.models import LockResult, WorkflowState
+
+
+def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> LockResult:
+    request = state.request
+    trigger = config.trigger
+    approval_required = request.trigger == "alarm" and trigger is not None and trigger.approval == "approve"
+    if request.dry_run:
+        return LockResult(acquired=True, detail="dry run: no lock needed")
+    taken = lock.acquire(
+        request.execution_id,
+        request.trigger,
+        hold_seconds=config.workflow_timeout_seconds,
+        honour_cooldown=request.trigger == "alarm",
+    )
+    if taken.acquired:
+        return LockResult(
+            acquired=True, holder=request.execution_id, approval_required=approval_required, detail="lock taken"
+        )
+    holder = (taken.holder or "another execution").rsplit(":", 1)[-1]
+    if taken.holder_state == "RUNNING":
+        detail = f"failover {holder} is already running."
+    else:
+        until = datetime.fromtimestamp(taken.expires_at or 0, UTC).isoformat(timespec="seconds")
+        detail = f"failover {holder} finished recently; alarms are ignored until the cool-down ends at {until}."
+    return LockResult(acquired=False, holder=taken.holder, suppressed=taken.suppressed, detail=detail)
+
+
+def release_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> None:
+    """End this run's hold on the lock (if it has one); the alarm cool-down starts now."""
+    if state.lock and state.lock.acquired and state.lock.holder:
+        lock.release(state.request.execution_id, config.trigger.cooldown_seconds if config.trigger else 0)

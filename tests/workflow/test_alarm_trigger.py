@@ -1,0 +1,126 @@
+"""Alarm-started failovers: the synthesized rule's pattern and input, and de-duplication of an
+alarm storm into exactly one launch."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
+from local.events import alarm_event, matches, transform
+
+pytestmark = pytest.mark.workflow
+SITE_ALARM = "www-example-com-down"  # the alarm named in cdk.json
+
+
+def rule(env: LocalFailoverEnvironment) -> dict[str, Any]:
+    (found,) = [r["Properties"] for r in env.template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    return found  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (alarm_event(SITE_ALARM), True),
+        (alarm_event(SITE_ALARM, state="OK"), False),
+        (alarm_event(SITE_ALARM, state="INSUFFICIENT_DATA"), False),
+        (alarm_event("billing-over-budget"), False),
+        ({**alarm_event(SITE_ALARM), "source": "aws.health"}, False),
+    ],
+)
+def test_rule_matches_only_alarm_state_of_the_configured_alarms(
+    site: LocalFailoverEnvironment, event: dict[str, Any], expected: bool
+) -> None:
+    assert matches(rule(site)["EventPattern"], event) is expected
+
+
+def test_rule_input_is_the_transformed_event_and_passes_validation(site: LocalFailoverEnvironment) -> None:
+    # Given the ALARM event CloudWatch sends
+    event = alarm_event(
+        SITE_ALARM, reason="Threshold Crossed: 2 datapoints were less than 1.0", time="2026-11-25T02:59:00Z"
+    )
+    (target,) = rule(site)["Targets"]
+    # When the rule's transformer builds the input
+    started_input = json.loads(transform(target["InputTransformer"], event))
+    # Then it is the documented alarm input
+    assert started_input == {
+        "requestedBy": "cloudwatch-alarm",
+        "alarm": {
+            "name": SITE_ALARM,
+            "reason": "Threshold Crossed: 2 datapoints were less than 1.0",
+            "time": "2026-11-25T02:59:00Z",
+        },
+    }
+    # And the workflow accepts it as an alarm-started failover
+    (arn,) = site.deliver_event(event)
+    result = site.wait(arn)
+    assert result.status == "SUCCEEDED", result.cause
+    request = result.state_outputs("ValidateInput")[-1]["request"]
+    assert request["trigger"] == "alarm" and request["alarmName"] == SITE_ALARM
+
+
+def test_alarm_storm_leads_to_exactly_one_failover(site: LocalFailoverEnvironment) -> None:
+    # Given 20 ALARM events for one outage within a minute, five of them at the same moment,
+    # mixed with OK events and another alarm (which start nothing)
+    storm = [alarm_event(SITE_ALARM, time=f"2026-11-25T03:00:{second:02d}Z") for second in range(0, 60, 3)]
+    noise = [alarm_event(SITE_ALARM, state="OK"), alarm_event("billing-over-budget")]
+    started: list[str] = []
+    lock = threading.Lock()
+
+    def deliver(event: dict[str, Any]) -> None:
+        arns = site.deliver_event(event)
+        with lock:
+            started.extend(arns)
+
+    threads = [threading.Thread(target=deliver, args=(event,)) for event in storm[:5]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for event in storm[5:] + noise:
+        deliver(event)
+        time.sleep(0.05)
+    # When every execution has ended
+    results = [site.wait(arn) for arn in started]
+    # Then 20 executions ran (the noise started none), exactly one launched and switched DNS
+    assert len(results) == 20
+    assert site.emulator.account.launches_accepted == 1
+    winners = [r for r in results if "LaunchRecovery" in r.entered_states]
+    assert len(winners) == 1 and winners[0].status == "SUCCEEDED"
+    assert site.record_values() != [PRIMARY_ADDRESS]
+    # And the 19 others were visibly recorded as duplicates, in the history and in SNS
+    duplicates = [r for r in results if r.entered_states[-1] == "Deduplicated"]
+    assert len(duplicates) == 19
+    suppressed = [m for m in site.notifications() if m["subject"].endswith("duplicate alarm suppressed")]
+    assert len(suppressed) == 19
+    assert all("recorded as a duplicate" in m["message"] for m in suppressed)
+
+
+def test_alarm_within_the_cooldown_starts_nothing_but_on_call_still_can(site: LocalFailoverEnvironment) -> None:
+    first = site.wait(site.deliver_event(alarm_event(SITE_ALARM))[0])
+    assert first.status == "SUCCEEDED"
+    # A later alarm for the same outage, after the failover finished: still within the cool-down
+    late = site.wait(site.deliver_event(alarm_event(SITE_ALARM))[0])
+    assert late.entered_states[-1] == "Deduplicated"
+    assert "cool-down" in json.dumps(late.state_outputs("AcquireLock")[-1]["lock"])
+    # On-call staff are not bound by the alarm cool-down
+    manual = site.run({"requestedBy": "alice", "reason": "run it again"})
+    assert manual.status == "SUCCEEDED", manual.cause
+    assert site.emulator.account.launches_accepted == 2
+
+
+def test_console_start_while_a_failover_runs_is_refused_without_side_effect(site: LocalFailoverEnvironment) -> None:
+    site.reset_site("stuck-job")
+    running = site.start_execution({"requestedBy": "alice"})
+    deadline = time.monotonic() + 30
+    while site.emulator.account.launches_accepted == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = site.run({"requestedBy": "bob"})
+    assert second.status == "FAILED" and second.error == "FailoverInProgress"
+    assert "already running" in (second.cause or "")
+    assert site.emulator.account.launches_accepted == 1
+    site.wait(running)

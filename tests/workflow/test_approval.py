@@ -1,0 +1,89 @@
+"""The approval gate for alarm-started failovers, in an environment synthesized with
+trigger.approval = approve: approve -> proceeds; reject -> stops before launch; timeout -> per
+configuration (abort here, proceed in the second environment)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
+from local.events import alarm_event
+
+pytestmark = pytest.mark.workflow
+SITE_ALARM = "www-example-com-down"
+
+
+def gated(on_timeout: str, timeout_seconds: int) -> dict[str, object]:
+    trigger = {"approval": "approve", "approvalTimeoutSeconds": timeout_seconds, "onApprovalTimeout": on_timeout}
+    return {"drAutopilot": {"trigger": trigger}}
+
+
+@pytest.fixture(scope="module")
+def approval_stack(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
+    """The stack synthesized with trigger.approval = approve, deployed beside the default one."""
+    with environment.reconfigured(gated("abort", timeout_seconds=20)) as env:
+        yield env
+
+
+@pytest.fixture
+def approval_site(approval_stack: LocalFailoverEnvironment) -> LocalFailoverEnvironment:
+    approval_stack.reset_site("two-tier")
+    return approval_stack
+
+
+def approval_token(env: LocalFailoverEnvironment, timeout: float = 20) -> str:
+    """Read the task token from the SNS approval request, as on-call staff would."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in env.notifications():
+            if message["subject"].endswith("approval needed"):
+                found = re.search(r"approve --token '([^']+)'", message["message"])
+                assert found, message["message"]
+                return found.group(1)
+        time.sleep(0.2)
+    raise AssertionError("no approval request was published")
+
+
+def test_approved_alarm_failover_proceeds(approval_site: LocalFailoverEnvironment) -> None:
+    (arn,) = approval_site.deliver_event(alarm_event(SITE_ALARM))
+    token = approval_token(approval_site)
+    assert approval_site.emulator.account.launches_accepted == 0  # nothing before approval
+    approval_site.aws.client("stepfunctions").send_task_success(taskToken=token, output='{"approvedBy": "alice"}')
+    result = approval_site.wait(arn)
+    assert result.status == "SUCCEEDED", result.cause
+    assert approval_site.emulator.account.launches_accepted == 1
+
+
+def test_rejected_alarm_failover_stops_before_launch(approval_site: LocalFailoverEnvironment) -> None:
+    (arn,) = approval_site.deliver_event(alarm_event(SITE_ALARM))
+    token = approval_token(approval_site)
+    approval_site.aws.client("stepfunctions").send_task_failure(
+        taskToken=token, error="ApprovalRejected", cause="the primary is back"
+    )
+    result = approval_site.wait(arn)
+    assert result.status == "FAILED" and result.error == "ApprovalRejected"
+    assert approval_site.emulator.account.launches_accepted == 0
+    assert approval_site.record_values() == [PRIMARY_ADDRESS]
+
+
+def test_console_started_failover_skips_the_gate(approval_site: LocalFailoverEnvironment) -> None:
+    result = approval_site.run({"requestedBy": "alice"})
+    assert result.status == "SUCCEEDED" and "WaitForApproval" not in result.entered_states
+
+
+@pytest.mark.parametrize(("on_timeout", "status", "launches"), [("abort", "FAILED", 0), ("proceed", "SUCCEEDED", 1)])
+def test_unanswered_approval_follows_the_configuration(
+    environment: LocalFailoverEnvironment, on_timeout: str, status: str, launches: int
+) -> None:
+    environment.reset_site("two-tier")
+    with environment.reconfigured(gated(on_timeout, timeout_seconds=2)) as env:
+        (arn,) = env.deliver_event(alarm_event(SITE_ALARM))
+        result = env.wait(arn)
+        assert result.status == status, result.cause
+        assert env.emulator.account.launches_accepted == launches
+        if on_timeout == "abort":
+            assert result.error == "ApprovalTimedOut"
