@@ -5,6 +5,7 @@
 #   make test               lint, types and every test, set-up included (CI runs exactly this)
 #   make bench              benchmark scripts that print figures
 #   make synth              synthesize the CloudFormation template offline into cdk.out/
+#   make schema             regenerate schemas/failover-input.schema.json from the input model
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +14,7 @@ SCENARIO ?= two-tier
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export CDK_DISABLE_CLI_TELEMETRY = true
 
-.PHONY: setup drill test lint bench synth clean
+.PHONY: setup drill test lint bench synth schema clean
 
 # Set-up: a virtual environment with the pinned Python packages, the project itself (editable)
 # and the Node tools. Re-runs only when a dependency file changes.
@@ -33,13 +34,16 @@ drill: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy lambdas local infrastructure benchmarks app.py
+	$(BIN)/mypy lambdas local infrastructure dr_autopilot_cli benchmarks app.py
 
 test: lint
 	$(BIN)/pytest
 
 bench: setup
 	$(BIN)/python benchmarks/list_machines.py
+
+schema: setup
+	$(BIN)/python -m local.schema
 
 synth: setup
 	npx cdk synth --quiet --no-notices

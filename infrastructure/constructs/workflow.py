@@ -32,7 +32,7 @@ class FailoverWorkflow(Construct):
         super().__init__(scope, construct_id)
         self._functions = functions
 
-        input_rejected = sfn.Fail(self, "InputRejected", error_path="$.error.Error", cause_path="$.error.Cause")
+        input_rejected = sfn.Fail(self, "InputRejected", error_path="$.Error", cause_path="$.Cause")
         failed = sfn.Fail(self, "FailoverFailed", error_path="$.error.Error", cause_path="$.summary.headline")
         failed_unreported = sfn.Fail(
             self,
@@ -65,7 +65,8 @@ class FailoverWorkflow(Construct):
             result_selector={"request": sfn.JsonPath.object_at("$")},
             result_path="$",
         )
-        validate_input.add_catch(input_rejected, errors=["States.ALL"], result_path="$.error")
+        # The input may not even be an object, so the error replaces the state instead of joining it.
+        validate_input.add_catch(input_rejected, errors=["States.ALL"], result_path="$")
 
         acquire_lock = self._task("AcquireLock", functions.acquire_lock, "$.lock", report_failure)
         deduplicated = sfn.Succeed(

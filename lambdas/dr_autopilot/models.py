@@ -77,7 +77,8 @@ class FailoverInput(BaseModel):
     def _latest_or_timestamp(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() == "latest":
             return "latest"
-        if isinstance(value, str) and value.strip().isdigit():
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        if numeric or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()):
             raise ValueError("give an ISO-8601 timestamp with a time zone, such as 2026-11-25T02:50:00Z, or 'latest'")
         return value
 
@@ -240,3 +241,16 @@ class FailoverSummary(StateModel):
     error: str | None = None
     changed: list[str] = []
     unchanged: list[str] = []
+
+
+def input_schema() -> dict[str, object]:
+    """The execution input contract as JSON Schema (committed as schemas/failover-input.schema.json)."""
+    schema = FailoverInput.model_json_schema(by_alias=True)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://github.com/dr-autopilot/schemas/failover-input.schema.json",
+        **schema,
+        "title": "DR Autopilot failover input",
+        "description": "Input of the failover state machine, from the console, the CLI or the alarm rule. "
+        "Unknown fields are refused; every field is optional ({} = recovery from the latest point).",
+    }

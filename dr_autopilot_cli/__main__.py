@@ -1,0 +1,5 @@
+import sys
+
+from dr_autopilot_cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,267 @@
+"""`dr-autopilot` — start, follow and understand a failover without reading code.
+
+  dr-autopilot status                       machines, replication state, lag, ready?
+  dr-autopilot failover [--point-in-time T] [--mode recovery|drill] [--dry-run] [--force] [--watch]
+  dr-autopilot watch EXECUTION              live progress until it ends
+  dr-autopilot report EXECUTION             phases, RTO timeline, actual vs objective
+  dr-autopilot approve|reject (--token T | EXECUTION)
+
+Against AWS it uses your credentials, the state machine named by --state-machine-arn (or
+DR_AUTOPILOT_STATE_MACHINE_ARN, or the one whose name contains FailoverStateMachine) and the
+configuration in cdk.json. With --local it runs the same commands against a local drill
+environment started for the command. Exit codes: 0 success, 1 failover failed or machines not
+ready, 2 a usage or configuration problem, 3 AWS or CloudEndure unreachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import BotoCoreError, ClientError
+from dr_autopilot.config import CONTEXT_KEY, ConfigError, FailoverConfig
+from dr_autopilot.errors import ProviderError
+from dr_autopilot.providers.cloudendure.client import CloudEndureClient
+
+from dr_autopilot_cli import operations
+from dr_autopilot_cli.operations import CliError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+
+
+@dataclass
+class Backend:
+    states: Any
+    state_machine_arn: str
+    config: FailoverConfig
+    cloudendure: CloudEndureClient
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dr-autopilot", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--config", default="cdk.json", help="cdk.json with the drAutopilot configuration (default ./cdk.json)"
+    )
+    parser.add_argument("--state-machine-arn", default=os.environ.get("DR_AUTOPILOT_STATE_MACHINE_ARN"))
+    parser.add_argument(
+        "--local", action="store_true", help="run against a local drill environment (emulator + local AWS)"
+    )
+    parser.add_argument("--scenario", default="two-tier", help="with --local: the emulator scenario")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("status", help="machines with replication state, lag and readiness")
+    failover = commands.add_parser("failover", help="start a failover")
+    failover.add_argument(
+        "--point-in-time", default="latest", help="'latest' or an ISO-8601 timestamp with a time zone"
+    )
+    failover.add_argument("--mode", choices=["recovery", "drill"], default="recovery")
+    failover.add_argument("--dry-run", action="store_true")
+    failover.add_argument("--force", action="store_true", help="go ahead even if replication is not ready")
+    failover.add_argument("--reason", default="")
+    failover.add_argument("--requested-by", default=os.environ.get("USER", "on-call"))
+    failover.add_argument("--watch", action="store_true", help="follow it until it ends")
+    for name in ("watch", "report"):
+        command = commands.add_parser(name, help=f"{name} an execution")
+        command.add_argument("execution", help="execution ARN")
+    for name in ("approve", "reject"):
+        command = commands.add_parser(name, help=f"{name} an alarm-started failover waiting for approval")
+        command.add_argument("execution", nargs="?", help="execution ARN (or give --token)")
+        command.add_argument("--token", help="the task token from the approval message")
+        command.add_argument("--reason", default="")
+        command.add_argument("--by", default=os.environ.get("USER", "on-call"))
+    return parser
+
+
+@contextlib.contextmanager
+def _backend(args: argparse.Namespace) -> Iterator[Backend]:
+    if args.local:
+        from local.environment import LocalFailoverEnvironment
+
+        with LocalFailoverEnvironment(args.scenario) as env:
+            assert env.deployment is not None and env.config is not None
+            client = CloudEndureClient(api_token=lambda: env.emulator.api_token, base_url=env.emulator.base_url)
+            yield Backend(env.aws.client("stepfunctions"), env.deployment.state_machine_arn, env.config, client)
+        return
+    import boto3
+    from dr_autopilot.providers import _api_token
+
+    path = Path(args.config)
+    if not path.is_file():
+        raise CliError(f"no configuration at {path}: run from the project folder or give --config")
+    config = FailoverConfig.parse(
+        json.loads(path.read_text()).get("context", {}).get(CONTEXT_KEY), source=f"{path}:{CONTEXT_KEY}"
+    )
+    states = boto3.client("stepfunctions")
+    arn = args.state_machine_arn or _discover(states)
+    assert config.cloudendure is not None
+    secret = config.cloudendure.api_token_secret_name
+    yield Backend(
+        states,
+        arn,
+        config,
+        CloudEndureClient(api_token=lambda: _api_token(secret), base_url=config.cloudendure.api_url),
+    )
+
+
+def _discover(states: Any) -> str:
+    machines = [
+        m
+        for page in states.get_paginator("list_state_machines").paginate()
+        for m in page["stateMachines"]
+        if "FailoverStateMachine" in m["name"]
+    ]
+    if len(machines) != 1:
+        raise CliError(
+            f"found {len(machines)} state machines named like FailoverStateMachine; give --state-machine-arn"
+        )
+    return str(machines[0]["stateMachineArn"])
+
+
+def main(argv: list[str] | None = None, backend: Backend | None = None, out: TextIO | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out = out or sys.stdout
+    try:
+        if backend is not None:
+            return _run(args, backend, out)
+        with _backend(args) as made:
+            return _run(args, made, out)
+    except (CliError, ConfigError) as error:
+        print(f"dr-autopilot: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ProviderError, ClientError, BotoCoreError) as error:
+        print(f"dr-autopilot: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+
+
+def _run(args: argparse.Namespace, backend: Backend, out: TextIO) -> int:
+    if args.command == "status":
+        return _status(backend, args.json, out)
+    if args.command == "failover":
+        body = operations.failover_input(
+            args.mode, args.point_in_time, args.force, args.dry_run, args.requested_by, args.reason
+        )
+        arn = operations.start(backend.states, backend.state_machine_arn, body)
+        if not args.watch:
+            print(json.dumps({"executionArn": arn}) if args.json else f"started {arn}", file=out)
+            return EXIT_OK
+        return _watch(backend, arn, args.json, out)
+    if args.command == "watch":
+        return _watch(backend, args.execution, args.json, out)
+    if args.command == "report":
+        return _report(backend, args.execution, args.json, out)
+    token = args.token or (
+        operations.pending_approval_token(backend.states, args.execution) if args.execution else None
+    )
+    if not token:
+        raise CliError("give the execution ARN or --token")
+    operations.answer_approval(
+        backend.states, token, approve=args.command == "approve", who=args.by, reason=args.reason
+    )
+    print(json.dumps({"answered": args.command}) if args.json else f"{args.command}d", file=out)
+    return EXIT_OK
+
+
+def _status(backend: Backend, as_json: bool, out: TextIO) -> int:
+    rows = operations.machine_status(backend.cloudendure, backend.config)
+    if as_json:
+        print(json.dumps([asdict(row) for row in rows]), file=out)
+    else:
+        print(f"{'MACHINE':<24} {'REPLICATION':<12} {'LAG':>8}  {'READY':<5}  WHY NOT", file=out)
+        for row in rows:
+            lag = f"{row.lag_seconds:.0f} s" if row.lag_seconds is not None else "-"
+            print(
+                f"{row.name:<24} {row.replication:<12} {lag:>8}  {'yes' if row.ready else 'NO':<5}  {'; '.join(row.reasons)}",
+                file=out,
+            )
+        ready = sum(row.ready for row in rows)
+        print(f"\n{ready} of {len(rows)} machines ready for failover", file=out)
+    return EXIT_OK if all(row.ready for row in rows) else EXIT_FAILED
+
+
+def _watch(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
+    started = time.monotonic()
+    live = out.isatty() and not as_json
+    final: operations.Progress | None = None
+    for progress in operations.follow(backend.states, arn):
+        elapsed = time.monotonic() - started
+        for line in progress.new_lines:
+            print(("\r\033[K" if live else "") + f"  job log | {line}", file=out)
+        if as_json:
+            print(
+                json.dumps(
+                    {
+                        "phase": progress.phase,
+                        "status": progress.status,
+                        "elapsedSeconds": round(elapsed, 1),
+                        "jobLog": progress.new_lines,
+                    }
+                ),
+                file=out,
+            )
+        elif live:
+            done = progress.phase_index + (1 if progress.status == "SUCCEEDED" else 0)
+            bar = "#" * done + "." * (len(operations.PHASES) - done)
+            print(
+                f"\r\033[K[{bar}] {progress.phase:<12} {int(elapsed) // 60}:{int(elapsed) % 60:02d}",
+                end="",
+                file=out,
+                flush=True,
+            )
+        else:
+            for phase in progress.entered:
+                print(f"  {elapsed:6.1f}s  {phase}", file=out, flush=True)
+        final = progress
+    if live:
+        print(file=out)
+    assert final is not None
+    if final.status == "SUCCEEDED":
+        headline = (final.output or {}).get("headline", "succeeded")
+        print(json.dumps({"status": "SUCCEEDED", "summary": final.output}) if as_json else headline, file=out)
+        return EXIT_OK
+    print(
+        json.dumps({"status": final.status, "error": final.error, "cause": final.cause})
+        if as_json
+        else f"{final.status}: {final.error}: {final.cause}",
+        file=out,
+    )
+    return EXIT_FAILED
+
+
+def _report(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
+    result = operations.report(backend.states, arn, backend.config)
+    if as_json:
+        print(json.dumps({**asdict(result), "within_objective": result.within_objective}), file=out)
+    else:
+        print(
+            f"Execution {result.execution}: {result.status}" + (f" ({result.error})" if result.error else ""), file=out
+        )
+        if result.headline:
+            print(result.headline, file=out)
+        print(f"\n{'PHASE':<14} {'SECONDS':>8}", file=out)
+        for phase, seconds in result.phases:
+            print(f"{phase:<14} {seconds:8.1f}", file=out)
+        if result.timeline:
+            print("\nTimeline:", file=out)
+            for name, moment in result.timeline.items():
+                print(f"  {moment}  {name}", file=out)
+        if result.rto_seconds is not None:
+            verdict = "within" if result.within_objective else "OVER"
+            print(
+                f"\nRTO {result.rto_seconds:.1f} s, objective {result.objective_seconds} s: {verdict} objective",
+                file=out,
+            )
+    return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
