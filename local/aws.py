@@ -16,6 +16,13 @@ from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
+LOCAL_AWS_VARIABLES = (
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_ENDPOINT_URL_LAMBDA",
+)
 MOTO_CONFIG = {
     "stepfunctions": {"execute_state_machine": True},
     "core": {"passthrough": {"services": ["lambda"]}},
@@ -54,8 +61,11 @@ class LocalAws:
     def stop(self) -> None:
         self._mock.stop()
         self.runtime.stop()
-        os.environ.clear()
-        os.environ.update(self._saved_environment)
+        for key in LOCAL_AWS_VARIABLES:
+            if key in self._saved_environment:
+                os.environ[key] = self._saved_environment[key]
+            else:
+                os.environ.pop(key, None)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, region_name=self.region)

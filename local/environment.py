@@ -52,7 +52,7 @@ def drill_overrides(emulator: CloudEndureEmulator, hosted_zone_id: str) -> dict[
     on the emulator's clock, scaled with it."""
     return {
         CONTEXT_KEY: {
-            "cloudendure": {"apiUrl": emulator.base_url},
+            "cloudendure": {"apiUrl": emulator.base_url, "readTimeoutSeconds": 2},
             "dns": {"hostedZoneId": hosted_zone_id, "insyncTimeoutSeconds": 10},
             "healthCheck": {"port": emulator.landing_port, "timeoutSeconds": 2, "intervalSeconds": 1, "maxAttempts": 5},
             "job": {"pollMinSeconds": 1, "pollMaxSeconds": 1},
@@ -159,7 +159,7 @@ class LocalFailoverEnvironment:
     @property
     def record_name(self) -> str:
         assert self.config is not None
-        return self.config.dns.record_name
+        return str(self.config.dns.record_name)
 
     def reset_site(self, scenario: str | None = None, machine_count: int | None = None) -> None:
         """Back to 'the primary has just failed': fresh emulator scenario, DNS on the primary, no messages."""

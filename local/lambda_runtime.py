@@ -98,6 +98,8 @@ class LocalLambdaRuntime:
         self.functions: dict[str, FunctionSpec] = {}
         self.invocations: list[Invocation] = []
         self.before_return: Callable[[str, dict[str, Any]], None] | None = None  # fault hook for tests
+        self._timeouts_after_return: dict[str, int] = {}
+        self._environment_before: dict[str, str] = {}
         self._lock = threading.Lock()
         self._last_function: str | None = None
         self._stdout = _ThreadRoutedStream(sys.stdout)
@@ -130,6 +132,7 @@ class LocalLambdaRuntime:
         # A Lambda's warnings land in its log group; here they would interrupt the drill's output.
         warnings.filterwarnings("ignore", message="No application metrics to publish")
         sys.stdout = self._stdout
+        self._environment_before = dict(os.environ)
         threading.Thread(target=self._server.serve_forever, name="local-lambda", daemon=True).start()
         return self
 
@@ -138,6 +141,15 @@ class LocalLambdaRuntime:
         self._server.server_close()
         if sys.stdout is self._stdout:
             sys.stdout = self._stdout.real
+        for key in self._function_keys():
+            if key in self._environment_before:
+                os.environ[key] = self._environment_before[key]
+            else:
+                os.environ.pop(key, None)
+
+    def _function_keys(self) -> set[str]:
+        keys = {*SANDBOX_ENVIRONMENT, "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}
+        return keys.union(*(spec.environment for spec in self.functions.values()))
 
     def register(self, spec: FunctionSpec) -> None:
         self.functions[spec.name] = spec
@@ -159,9 +171,12 @@ class LocalLambdaRuntime:
     def _run(
         self, spec: FunctionSpec, arn: str, payload: bytes, request_id: str, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes]:
-        saved = dict(os.environ)
+        # The environment is process-wide and moto's threads read it concurrently, so variables are
+        # only ever set, never deleted mid-run (a vanishing key breaks a concurrent os.environ copy):
+        # another function's variables are blanked, which the settings treat as unset.
         os.environ.update(
             {
+                **dict.fromkeys(self._function_keys(), ""),
                 **SANDBOX_ENVIRONMENT,
                 **spec.environment,
                 "AWS_LAMBDA_FUNCTION_NAME": spec.name,
@@ -184,6 +199,11 @@ class LocalLambdaRuntime:
             if self.before_return is not None:
                 self.before_return(spec.name, event)
             status, body = 200, json.dumps(result).encode()
+            if self._take_timeout(spec.name):  # as Lambda reports a function that ran out of time
+                error_type = "Sandbox.Timedout"
+                headers = {**headers, "X-Amz-Function-Error": "Unhandled"}
+                message = f"Task timed out after {spec.timeout_seconds}.00 seconds"
+                body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
         except Exception as error:  # noqa: BLE001 - every handler error is the function's answer
             error_type = type(error).__name__
             headers = {**headers, "X-Amz-Function-Error": "Unhandled"}
@@ -194,11 +214,21 @@ class LocalLambdaRuntime:
             )
         finally:
             self._stdout.sinks.pop(threading.get_ident(), None)
-            os.environ.clear()
-            os.environ.update(saved)
         log = [line for chunk in sink for line in chunk.splitlines() if line.strip()]
         self.invocations.append(Invocation(spec.name, request_id, started, time.monotonic() - started, error_type, log))
         return status, headers, body
+
+    def time_out_after_return(self, state: str, count: int = 1) -> None:
+        """Make the next `count` invocations of the function for `state` (e.g. "LaunchRecovery")
+        run to the end, side effects included, and then report a timeout instead of the result."""
+        self._timeouts_after_return[state] = count
+
+    def _take_timeout(self, function_name: str) -> bool:
+        for state, remaining in self._timeouts_after_return.items():
+            if remaining > 0 and state in function_name:
+                self._timeouts_after_return[state] = remaining - 1
+                return True
+        return False
 
     def recycle(self) -> None:
         """Drop every warm container: the next invocation of any function is a cold start."""

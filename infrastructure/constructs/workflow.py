@@ -21,8 +21,10 @@ from dr_autopilot.config import FailoverConfig
 from infrastructure.constructs.functions import WorkflowFunctions
 
 # Errors that mean "the provider or AWS had a bad moment": worth retrying the step.
-TRANSIENT = ["ServiceUnavailable"]
-DNS_PENDING = ["DnsChangePending"]
+# Every step is safe to repeat: reads are reads, the launch is idempotent per execution and the
+# DNS change is an UPSERT. Sandbox.Timedout / Lambda.Unknown: the function timed out or crashed.
+TRANSIENT = ["ServiceUnavailable", "Sandbox.Timedout", "Lambda.Unknown"]
+DNS_PENDING = ["DnsChangePending", "DnsThrottled"]
 
 
 class FailoverWorkflow(Construct):
@@ -80,10 +82,8 @@ class FailoverWorkflow(Construct):
         launch = self._task("LaunchRecovery", functions.launch_recovery, "$.launch", report_failure)
         poll = self._task("PollJob", functions.poll_job, "$.job", report_failure)
         find_targets = self._task("FindTargets", functions.find_targets, "$.target", report_failure)
-        health_check = self._task(
-            "HealthCheck", functions.health_check, "$.health", report_failure, retry_transient=False
-        )
-        update_dns = self._task("UpdateDns", functions.update_dns, "$.dns", report_failure, retry_transient=False)
+        health_check = self._task("HealthCheck", functions.health_check, "$.health", report_failure)
+        update_dns = self._task("UpdateDns", functions.update_dns, "$.dns", report_failure)
         update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
         report_success = self._task("ReportSuccess", functions.report_success, "$.summary", report_failure)
         succeeded = sfn.Succeed(self, "FailoverSucceeded", output_path="$.summary")

@@ -39,6 +39,7 @@ class CloudEndureConfig(_Section):
     api_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "https://console.cloudendure.com/api/latest"
     project_name: Annotated[str, Field(min_length=1, max_length=256)]
     api_token_secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
+    read_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15
 
 
 class ReplicationConfig(_Section):

@@ -101,6 +101,10 @@ class DnsUpdateFailed(DrAutopilotError):
     """Route 53 refused the change or it did not reach INSYNC in time."""
 
 
+class DnsThrottled(DrAutopilotError):
+    """Route 53 throttled the change beyond botocore's retries (retried by the workflow: UPSERT is idempotent)."""
+
+
 class DnsChangePending(DrAutopilotError):
     """The Route 53 change is not INSYNC yet (retried by the workflow)."""
 

@@ -23,6 +23,7 @@ class FaultKind(StrEnum):
     BAD_GATEWAY = "502"
     UNAVAILABLE = "503"
     DROP = "drop"
+    DROP_AFTER = "drop-after"  # the request takes effect, then the answer is lost
     DELAY = "delay"
     MALFORMED = "malformed"
 
@@ -51,6 +52,7 @@ class MachineSpec(_Model):
     backlogged_storage_bytes: int = Field(0, alias="backloggedStorageBytes")
     rescanned_storage_bytes: int = Field(0, alias="rescannedStorageBytes")
     has_public_ip: bool = Field(True, alias="hasPublicIp")
+    launch_fails: bool = Field(False, alias="launchFails")  # the job completes without this machine's target
     replicating_since_days: Annotated[int, Field(ge=0, alias="replicatingSinceDays")] = 45
 
 

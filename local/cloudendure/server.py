@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +88,7 @@ class CloudEndureEmulator:
             pass
 
         Handler.emulator = emulator
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = _QuietServer((host, port), Handler)
         self._server.daemon_threads = True
         self.host, self.port = host, int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
@@ -144,6 +145,16 @@ class CloudEndureEmulator:
             "timeScale": self.clock.time_scale,
             "emulatedNow": iso(self.clock.now()),
         }
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A connection the emulator dropped on purpose (a fault) is not an error worth a traceback."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _ApiHandler(BaseHTTPRequestHandler):
@@ -240,6 +251,8 @@ class _ApiHandler(BaseHTTPRequestHandler):
         if fault.kind is FaultKind.DELAY:
             time.sleep(fault.delay_seconds)
             return False
+        if fault.kind is FaultKind.DROP_AFTER:
+            return False  # _api lets the call take effect, then drops the connection
         if fault.kind is FaultKind.DROP:
             self._body()
             self.close_connection = True
@@ -261,7 +274,11 @@ class _ApiHandler(BaseHTTPRequestHandler):
         return True
 
     def _api(self, name: str, prefix: str, params: dict[str, str], query: dict[str, list[str]]) -> None:
+        answer_lost = self.emulator.account.peek_fault(name) is FaultKind.DROP_AFTER
         if self._apply_fault(name):
+            return
+        if answer_lost:
+            self._answer_then_drop(name, params)
             return
         account = self.emulator.account
         if name == "login":
@@ -302,6 +319,15 @@ class _ApiHandler(BaseHTTPRequestHandler):
         }[name]
         status, body = handler()
         self._send(status, body)
+
+    def _answer_then_drop(self, name: str, params: dict[str, str]) -> None:
+        """Do what the call asks (a launch really starts), but never deliver the answer."""
+        account = self.emulator.account
+        account.authenticate(self._cookie("session"), self.headers.get("X-XSRF-TOKEN"))
+        if name == "launchMachines":
+            account.launch(params["project"], self._body(), USER["username"])
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
 
     def _logout(self, account: Account) -> tuple[int, None]:
         account.logout(self._cookie("session"))

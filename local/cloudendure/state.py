@@ -17,7 +17,7 @@ from typing import Any
 
 from local.cloudendure.clock import Clock, iso
 from local.cloudendure.landing import LandingPages
-from local.cloudendure.scenario import FaultSpec, JobOutcome, MachineSpec, Scenario
+from local.cloudendure.scenario import FaultKind, FaultSpec, JobOutcome, MachineSpec, Scenario
 
 NAMESPACE = uuid.UUID("6f1c2b1e-5d7a-4c1e-9a59-0c1d3e5f7a90")
 LAUNCH_TYPES = {
@@ -178,6 +178,14 @@ class Account:
                 if fault.remaining > 0 and fault.spec.route in (route, "*"):
                     fault.remaining -= 1
                     return fault.spec
+            return None
+
+    def peek_fault(self, route: str) -> FaultKind | None:
+        """The kind of the fault the next call to `route` will meet, without taking it."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.remaining > 0 and fault.spec.route in (route, "*"):
+                    return fault.spec.kind
             return None
 
     def add_fault(self, spec: FaultSpec) -> None:
@@ -369,6 +377,14 @@ class Account:
                 (converters + (duration - converters) * (i + 1) / (len(names) + 2), f"Launching target machine {name}")
                 for i, name in enumerate(names[:PER_MACHINE_LOG_LIMIT])
             ]
+            after += [
+                (
+                    duration,
+                    f"Failed to launch target machine {self.machines[mid].spec.name}: instance did not pass status checks",
+                )
+                for mid in chosen
+                if self.machines[mid].spec.launch_fails
+            ]
             plan += after
             if spec.outcome is JobOutcome.FAILED:
                 final_status = "FAILED"
@@ -462,7 +478,8 @@ class Account:
                 continue
             job.finalized = True
             for machine_id in job.machine_ids:
-                self._create_replica(self.machines[machine_id], job)
+                if not self.machines[machine_id].spec.launch_fails:
+                    self._create_replica(self.machines[machine_id], job)
 
     # ------------------------------------------------------------------ replicas
     def _allocate_ip(self) -> str:

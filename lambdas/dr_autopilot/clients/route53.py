@@ -10,8 +10,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr_autopilot.clients.aws import client
-from dr_autopilot.errors import DnsChangePending, DnsUpdateFailed
+from dr_autopilot.errors import DnsChangePending, DnsThrottled, DnsUpdateFailed
 from dr_autopilot.models import RecordValue
+
+THROTTLING = {"Throttling", "ThrottlingException", "PriorRequestNotComplete"}
 
 
 def _fqdn(name: str) -> str:
@@ -66,7 +68,11 @@ class Route53Records:
                     ],
                 },
             )
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in THROTTLING:
+                raise DnsThrottled(f"Route 53 throttled the UPSERT of {name} {record_type}: {error}") from error
+            raise DnsUpdateFailed(f"Route 53 refused the UPSERT of {name} {record_type}: {error}") from error
+        except BotoCoreError as error:
             raise DnsUpdateFailed(f"Route 53 refused the UPSERT of {name} {record_type}: {error}") from error
         return str(answer["ChangeInfo"]["Id"])
 

@@ -63,6 +63,12 @@ def failure_summary(state: WorkflowState, dns: DnsConfig, records: Route53Record
         changed.append(f"DNS {state.dns.current.name} now points at {', '.join(state.dns.current.values)}.")
     elif record is None:
         unchanged.append("DNS was not touched (drill without a drill record).")
+    elif _applied_before_failure(state, record, dns, records):
+        assert state.target is not None
+        changed.append(
+            f"DNS {record} {dns.record_type} points at the recovered webserver {state.target.address}: "
+            "the change was applied before the failure (the target had passed its health check)."
+        )
     else:
         try:
             current = records.current(record, dns.record_type)
@@ -81,6 +87,17 @@ def failure_summary(state: WorkflowState, dns: DnsConfig, records: Route53Record
         changed=changed,
         unchanged=unchanged,
     )
+
+
+def _applied_before_failure(state: WorkflowState, record: str, dns: DnsConfig, records: Route53Records) -> bool:
+    """Did UpdateDns change the record and then fail (crash, timeout) before reporting it?"""
+    if state.target is None or state.health is None or not state.health.healthy:
+        return False
+    try:
+        current = records.current(record, dns.record_type)
+    except DnsUpdateFailed:
+        return False
+    return current is not None and current.values == [state.target.address]
 
 
 def _point(state: WorkflowState) -> str:

@@ -38,13 +38,15 @@ def _api_token(secret_name: str) -> str:
 
 
 def provider_for(settings: Settings) -> RecoveryProvider:
-    from dr_autopilot.providers.cloudendure.client import CloudEndureClient
+    from dr_autopilot.providers.cloudendure.client import CloudEndureClient, RetrySettings
     from dr_autopilot.providers.cloudendure.provider import CloudEndureProvider
 
     cloudendure = settings.config.cloudendure
     assert cloudendure is not None
     client = CloudEndureClient(
-        api_token=lambda: _api_token(cloudendure.api_token_secret_name), base_url=cloudendure.api_url
+        api_token=lambda: _api_token(cloudendure.api_token_secret_name),
+        base_url=cloudendure.api_url,
+        retry=RetrySettings(read_timeout=cloudendure.read_timeout_seconds),
     )
     return CloudEndureProvider(client, settings.config, InstanceDirectory())
 
