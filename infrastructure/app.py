@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
 
 from infrastructure.config import load_config
 from infrastructure.stack import DrAutopilotStack
@@ -29,4 +30,7 @@ def build_app(context: dict[str, Any] | None = None, outdir: str | None = None) 
         env=env,
         description="DR Autopilot: automated failover with CloudEndure and Route 53",
     )
+    # AWS Solutions checks on every synth: an unacknowledged finding is an error annotation, which
+    # fails `cdk synth`/`deploy`; acknowledgements sit next to the resources they are about.
+    cdk.Aspects.of(app).add(AwsSolutionsChecks(verbose=True))
     return app

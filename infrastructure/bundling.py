@@ -17,9 +17,9 @@ from aws_cdk import BundlingOptions, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
 LAMBDA_SOURCE = Path(__file__).resolve().parent.parent / "lambdas"
-RUNTIME = lambda_.Runtime.PYTHON_3_13
+RUNTIME = lambda_.Runtime.PYTHON_3_14
 PLATFORM = "manylinux2014_x86_64"
-PYTHON_VERSION = "3.13"
+PYTHON_VERSION = "3.14"
 
 
 @jsii.implements(ILocalBundling)

@@ -69,8 +69,19 @@ def synthesize(context: dict[str, Any]) -> dict[str, Any]:
     from infrastructure.app import STACK_NAME, build_app
 
     with tempfile.TemporaryDirectory(prefix="dr-autopilot-synth-") as outdir:
-        assembly = build_app(context=context, outdir=outdir).synth()
-        return dict(assembly.get_stack_by_name(STACK_NAME).template)
+        stack = build_app(context=context, outdir=outdir).synth().get_stack_by_name(STACK_NAME)
+        errors = [
+            f"{message.id}: {str(message.entry.data).splitlines()[0]}"
+            for message in stack.messages
+            if message.level.value == "ERROR"
+        ]
+        if errors:  # as `cdk synth` does: an unacknowledged cdk-nag finding (or any error) stops here
+            raise SynthError(f"{len(errors)} error annotation(s):\n" + "\n".join(errors))
+        return dict(stack.template)
+
+
+class SynthError(RuntimeError):
+    """The app synthesized with error annotations (for example an unacknowledged cdk-nag finding)."""
 
 
 @dataclass

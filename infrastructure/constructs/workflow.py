@@ -15,6 +15,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
+from cdk_nag import NagSuppressions
 from constructs import Construct
 from dr_autopilot.config import FailoverConfig
 
@@ -138,6 +139,25 @@ class FailoverWorkflow(Construct):
             timeout=Duration.seconds(config.workflow_timeout_seconds),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
+        )
+        NagSuppressions.add_resource_suppressions(
+            self.state_machine.role,
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "The state machine invokes only this workflow's own functions; '<function ARN>:*' is how "
+                    "Step Functions grants invoking their versions and aliases",
+                    "appliesTo": [{"regex": "/^Resource::<Functions[A-Za-z0-9]+\\.Arn>:\\*$/g"}],
+                },
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "Resource '*' is only for X-Ray tracing (xray:PutTraceSegments/PutTelemetryRecords/GetSampling*) "
+                    "and CloudWatch Logs vended delivery (logs:*LogDelivery*, PutResourcePolicy, Describe*), which support "
+                    "no resource-level permissions",
+                    "appliesTo": ["Resource::*"],
+                },
+            ],
+            apply_to_children=True,
         )
 
     def _approval_gate(

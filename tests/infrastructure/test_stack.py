@@ -93,12 +93,12 @@ def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]
         assert issubclass(getattr(errors, name), errors.DrAutopilotError)
 
 
-def test_functions_run_python_3_13_with_tracing_and_typed_configuration(resources: dict[str, Any]) -> None:
+def test_functions_run_python_3_14_with_tracing_and_typed_configuration(resources: dict[str, Any]) -> None:
     functions = of_type(resources, "AWS::Lambda::Function")
     assert len(functions) == 12
     for function in functions.values():
         props = function["Properties"]
-        assert props["Runtime"] == "python3.13"
+        assert props["Runtime"] == "python3.14"
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["Handler"].startswith("dr_autopilot.handlers.")
         config = json.loads(props["Environment"]["Variables"]["DR_AUTOPILOT_CONFIG"])
