@@ -9,15 +9,12 @@ from dr_autopilot.clients.notify import notify
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.lock import acquire_lock
 from dr_autopilot.models import WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.settings import settings
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     state = WorkflowState.model_validate(event)
     result = acquire_lock(state, settings().config, FailoverLock(settings().lock_table or ""))
     if result.acquired:

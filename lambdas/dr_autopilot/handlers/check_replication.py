@@ -8,15 +8,12 @@ from dr_autopilot.clients.notify import notify
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.check_replication import check_replication
 from dr_autopilot.models import WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.providers import provider
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     state = WorkflowState.model_validate(event)
     report = check_replication(state, provider())
     notify(progress.replication_verdict(state.request, report))

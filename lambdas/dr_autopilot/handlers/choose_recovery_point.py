@@ -6,15 +6,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot.logic.choose_recovery_point import choose_recovery_point
 from dr_autopilot.models import WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger
 from dr_autopilot.providers import provider
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     point = choose_recovery_point(WorkflowState.model_validate(event), provider())
     logger.info("Recovery point chosen", extra={"requested": str(point.requested), "machines": point.machine_count})
     return point.dump()

@@ -14,7 +14,7 @@ from dr_autopilot.clients.notify import notify
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.models import WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.providers import provider
 from dr_autopilot.settings import settings
 
@@ -25,12 +25,9 @@ idempotency = IdempotencyConfig(
 )
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 @idempotent(persistence_store=persistence, config=idempotency)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     state = WorkflowState.model_validate(event)
     result = launch_recovery(state, provider())
     if not result.adopted:

@@ -8,16 +8,13 @@ from dr_autopilot.clients.notify import notify
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.poll_job import poll_job
 from dr_autopilot.models import ProviderJobStatus, WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.providers import provider
 from dr_autopilot.settings import settings
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     state = WorkflowState.model_validate(event)
     job = poll_job(state, provider(), settings().config.job)
     for line in job.new_log_lines:

@@ -10,15 +10,12 @@ from dr_autopilot.clients.sns import Notifier
 from dr_autopilot.logic.lock import release_lock
 from dr_autopilot.logic.report import failure_summary, publish
 from dr_autopilot.models import WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.settings import settings
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     config = settings().config
     state = WorkflowState.model_validate(event)
     summary = failure_summary(state, config.dns, Route53Records(config.dns.hosted_zone_id))

@@ -9,15 +9,12 @@ from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.update_dns import update_dns
 from dr_autopilot.models import WorkflowState
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.settings import settings
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     config = settings().config
     state = WorkflowState.model_validate(event)
     result = update_dns(state, config.dns, config.health_check, Route53Records(config.dns.hosted_zone_id))

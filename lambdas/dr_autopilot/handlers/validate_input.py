@@ -6,14 +6,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot.logic.validate_input import validate_input
 from dr_autopilot.models import ValidateInputEvent
-from dr_autopilot.observability import correlate, logger, metrics, tracer
+from dr_autopilot.observability import instrumented, logger, metrics
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    correlate(event)
     request = validate_input(ValidateInputEvent.model_validate(event))
     metrics.add_metric(name="FailoversStarted", unit="Count", value=1)
     logger.info(
