@@ -4,6 +4,7 @@
 #   make drill SCENARIO=lagging   a failure path (also: job-fails, stuck-job, unhealthy-landing, ...)
 #   make test               lint, types and every test, set-up included (CI runs exactly this)
 #   make bench              benchmark scripts that print figures
+#   make reliability        fault matrix, alarm storm, hostile inputs, leak scan, cdk-nag: the figures table
 #   make synth              synthesize the CloudFormation template offline into cdk.out/
 #   make schema             regenerate schemas/failover-input.schema.json from the input model
 
@@ -14,7 +15,7 @@ SCENARIO ?= two-tier
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export CDK_DISABLE_CLI_TELEMETRY = true
 
-.PHONY: setup drill test lint bench synth schema clean
+.PHONY: setup drill test lint bench reliability synth schema clean
 
 # Set-up: a virtual environment with the pinned Python packages, the project itself (editable)
 # and the Node tools. Re-runs only when a dependency file changes.
@@ -41,6 +42,9 @@ test: lint
 
 bench: setup
 	$(BIN)/python benchmarks/list_machines.py
+
+reliability: setup
+	$(BIN)/python benchmarks/reliability.py
 
 schema: setup
 	$(BIN)/python -m local.schema

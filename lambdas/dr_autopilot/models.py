@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 from pydantic.alias_generators import to_camel
 
 from dr_autopilot.config import ALARM_NAME
@@ -64,8 +64,8 @@ class FailoverInput(BaseModel):
 
     mode: Mode = Mode.RECOVERY
     point_in_time: Literal["latest"] | AwareDatetime = "latest"
-    force: bool = False
-    dry_run: bool = False
+    force: StrictBool = False  # strict: 1, "true" or "yes" must not force a failover by accident
+    dry_run: StrictBool = False
     requested_by: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .@+:/()-]+$")] = (
         "unknown"
     )

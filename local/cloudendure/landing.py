@@ -10,11 +10,24 @@ page at `http://<publicIps[0]>:<landingPort>/`. In AWS the same check uses port 
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from local.cloudendure.scenario import LandingPageSpec
+
+
+class QuietServer(ThreadingHTTPServer):
+    """A server for emulated peers: a client that hangs up (a timeout, a dropped connection) is
+    part of the scenario, not an error worth a traceback."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -50,8 +63,7 @@ class LandingPages:
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 return
 
-        server = ThreadingHTTPServer((address, self.port), Handler)
-        server.daemon_threads = True
+        server = QuietServer((address, self.port), Handler)
         threading.Thread(target=server.serve_forever, name=f"landing-{address}", daemon=True).start()
         with self._lock:
             self._servers[replica_id] = server

@@ -11,20 +11,19 @@ import json
 import re
 import secrets
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable
 from email.utils import formatdate
 from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import ValidationError
 
 from local.cloudendure.clock import Clock, iso
-from local.cloudendure.landing import LandingPages
+from local.cloudendure.landing import LandingPages, QuietServer
 from local.cloudendure.scenario import FaultKind, FaultSpec, LandingPageSpec, Scenario, load_scenario
 from local.cloudendure.state import Account, ApiError
 
@@ -88,7 +87,7 @@ class CloudEndureEmulator:
             pass
 
         Handler.emulator = emulator
-        self._server = _QuietServer((host, port), Handler)
+        self._server = QuietServer((host, port), Handler)
         self._server.daemon_threads = True
         self.host, self.port = host, int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
@@ -145,16 +144,6 @@ class CloudEndureEmulator:
             "timeScale": self.clock.time_scale,
             "emulatedNow": iso(self.clock.now()),
         }
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A connection the emulator dropped on purpose (a fault) is not an error worth a traceback."""
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _ApiHandler(BaseHTTPRequestHandler):

@@ -34,7 +34,7 @@ def describe(error: ValidationError) -> str:
 
 
 def validate_input(event: ValidateInputEvent) -> FailoverRequest:
-    raw = event.input if event.input is not None else {}
+    raw = event.input  # Step Functions passes {} when no input was given; null is not a request
     if not isinstance(raw, dict):
         raise InvalidInput(f"the execution input must be a JSON object, got {type(raw).__name__}")
     try:

@@ -1,0 +1,208 @@
+"""The reliability figures: `make reliability` (python benchmarks/reliability.py).
+
+Runs the fault matrix, an alarm storm, 1,000 seeded hostile inputs, a secret-leak scan over
+everything the runs recorded, and cdk-nag; prints a table; exits non-zero if a 'must' fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dr_autopilot.errors import InvalidInput
+from dr_autopilot.logic.validate_input import validate_input
+from dr_autopilot.models import ValidateInputEvent
+from jsonschema import Draft202012Validator, FormatChecker
+
+from local.environment import LocalFailoverEnvironment, base_context
+from local.events import alarm_event
+from local.faults import FAULT_MATRIX, Outcome, run_case
+from local.leaks import everything_recorded, scan
+from local.schema import SCHEMA_FILE
+
+TIME_SCALE = 240.0
+HOSTILE_INPUTS = 1000
+POOLS: dict[str, list[Any]] = {
+    "mode": ["recovery", "drill", "RECOVERY", "failback", "", 1, None, ["drill"]],
+    "pointInTime": [
+        "latest",
+        " latest ",
+        "2026-11-25T02:50:00Z",
+        "2026-11-25T02:50:00+05:30",
+        "2026-11-25T02:50:00",
+        "yesterday",
+        "1732500000",
+        1732500000,
+        "2999-01-01T00:00:00Z",
+        "2026-13-45T99:99:99Z",
+        None,
+        {"at": "now"},
+    ],
+    "force": [True, False, "true", 1, None],
+    "dryRun": [True, False, "no", 0],
+    "requestedBy": [
+        "alice",
+        "bob@example.com",
+        "",
+        "x" * 500,
+        "'; DROP TABLE x; --",
+        "$(rm -rf /)",
+        "<script>",
+        "alice\nbob",
+        42,
+    ],
+    "reason": ["primary down", "", "r" * 5000, "{{7*7}}", None, ["a"]],
+    "alarm": [
+        {"name": "site-down"},
+        {"name": "site-down", "time": "noon"},
+        {"reason": "no name"},
+        {"name": "<img src=x>"},
+        "site-down",
+    ],
+    "target": ["www"],
+    "Mode": ["recovery"],
+    "__proto__": [{}],
+}
+
+
+def hostile_inputs(count: int, seed: int = 20261125) -> list[Any]:
+    generator = random.Random(seed)
+    inputs: list[Any] = []
+    for _ in range(count):
+        if generator.random() < 0.05:
+            inputs.append(generator.choice([None, [], [1, 2], "recovery", 7, True]))
+            continue
+        keys = generator.sample(list(POOLS), generator.randint(0, 4))
+        inputs.append({key: generator.choice(POOLS[key]) for key in keys})
+    return inputs
+
+
+def hostile_figures() -> dict[str, int]:
+    schema = Draft202012Validator(json.loads(SCHEMA_FILE.read_text()), format_checker=FormatChecker())
+    now = datetime.now(UTC)
+    figures = {
+        "tried": 0,
+        "rejected naming the field": 0,
+        "accepted (valid)": 0,
+        "accepted although invalid": 0,
+        "other outcome": 0,
+    }
+    for raw in hostile_inputs(HOSTILE_INPUTS):
+        figures["tried"] += 1
+        event = ValidateInputEvent.model_validate(
+            {"input": raw, "execution": {"id": "x", "name": "x", "startTime": now.isoformat()}}
+        )
+        try:
+            validate_input(event)
+        except InvalidInput as refused:
+            named = (
+                any(str(key) in str(refused) for key in raw) if isinstance(raw, dict) else "JSON object" in str(refused)
+            )
+            figures["rejected naming the field" if named else "other outcome"] += 1
+            continue
+        except Exception:  # noqa: BLE001 - counting anything that is not a clean refusal
+            figures["other outcome"] += 1
+            continue
+        figures[
+            "accepted (valid)"
+            if isinstance(raw, dict) and not list(schema.iter_errors(raw))
+            else "accepted although invalid"
+        ] += 1
+    return figures
+
+
+def storm_launches(env: LocalFailoverEnvironment) -> tuple[int, int]:
+    env.reset_site("two-tier")
+    events = [alarm_event("www-example-com-down", time=f"2026-11-25T03:00:{s:02d}Z") for s in range(0, 60, 3)]
+    started: list[str] = []
+    threads = [threading.Thread(target=lambda e=e: started.extend(env.deliver_event(e))) for e in events[:5]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for event in events[5:]:
+        started += env.deliver_event(event)
+        time.sleep(0.05)
+    results = [env.wait(arn) for arn in started]
+    return env.emulator.account.launches_accepted, sum(1 for r in results if r.entered_states[-1] == "Deduplicated")
+
+
+def nag_open_findings() -> tuple[int, int]:
+    from infrastructure.app import build_app
+
+    with tempfile.TemporaryDirectory() as outdir:
+        build_app(context={**base_context(), "aws:cdk:bundling-stacks": []}, outdir=outdir).synth()
+        (report,) = Path(outdir).glob("AwsSolutions-*NagReport.csv")
+        rows = list(csv.DictReader(report.open()))
+    return sum(r["Compliance"] == "Non-Compliant" for r in rows), sum(r["Compliance"] == "Suppressed" for r in rows)
+
+
+def main() -> int:
+    started = time.monotonic()
+    print(
+        f"Reliability run: fault matrix ({len(FAULT_MATRIX)} cases), alarm storm, {HOSTILE_INPUTS} hostile inputs, leak scan, cdk-nag",
+        flush=True,
+    )
+    messages: list[dict[str, str]] = []
+    with LocalFailoverEnvironment("two-tier", time_scale=TIME_SCALE) as env:
+        verdicts = []
+        for case in FAULT_MATRIX:
+            _, verdict = run_case(env, case)
+            verdicts.append(verdict)
+            mark = "ok  " if verdict.as_expected else "FAIL"
+            print(
+                f"  {mark} {case.name:<52} {verdict.outcome.value}{' ' + '; '.join(verdict.problems) if verdict.problems else ''}",
+                flush=True,
+            )
+        storm, deduplicated = storm_launches(env)
+        messages += env.notifications()
+        leaks = scan(env.emulator.api_token, everything_recorded(env, messages))
+    retry_cases = [v for v in verdicts if "times out after" in v.case.name or "answer lost" in v.case.name]
+    hostile = hostile_figures()
+    open_findings, acknowledged = nag_open_findings()
+    survived = sum(v.outcome is Outcome.SURVIVED for v in verdicts)
+    loud = sum(v.outcome is Outcome.FAILED_LOUDLY for v in verdicts)
+    silent = sum(v.outcome is Outcome.SILENT for v in verdicts)
+    unexpected = sum(not v.as_expected for v in verdicts)
+    rows = [
+        ("faults injected", len(verdicts), None),
+        ("  survived within bounds", survived, None),
+        ("  failed loudly (named error, SNS cause, DNS unchanged)", loud, None),
+        ("  silent", silent, 0),
+        ("  outcome other than the expected one", unexpected, 0),
+        ("launches per incident, alarm storm (20 events)", storm, 1),
+        ("  storm executions recorded as duplicates", deduplicated, 19),
+        ("launches per incident under step retries (max)", max(v.launches for v in retry_cases), 1),
+        ("DNS switches to unhealthy targets", sum(v.dns_changed_to_unhealthy for v in verdicts), 0),
+        ("hostile inputs tried", hostile["tried"], None),
+        ("  rejected before any side effect, naming the field", hostile["rejected naming the field"], None),
+        ("  accepted (valid per the schema)", hostile["accepted (valid)"], None),
+        ("  accepted although invalid", hostile["accepted although invalid"], 0),
+        ("  other outcome (crash, unnamed field)", hostile["other outcome"], 0),
+        (f"secret leaks found (in {leaks.texts} recorded texts)", len(leaks.hits), 0),
+        ("cdk-nag open findings", open_findings, 0),
+        ("  cdk-nag findings acknowledged with a reason", acknowledged, None),
+    ]
+    print(f"\n{'figure':<62} {'value':>7}  must")
+    failed = []
+    for name, value, must in rows:
+        judgement = "" if must is None else ("ok" if value == must else f"FAIL (must be {must})")
+        if must is not None and value != must:
+            failed.append(name)
+        print(f"{name:<62} {value:>7}  {judgement}")
+    print(f"\n{len(failed)} 'must' row(s) failed; {time.monotonic() - started:.0f} s")
+    for hit in leaks.hits:
+        print(f"  leak: {hit}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""Hostile input, generated: console inputs and alarm events are either refused before any side
+effect with a message naming the field, or accepted only if valid; malformed CloudEndure answers
+raise InvalidResponse, never a traceback of another kind."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+from functools import cache
+from typing import Any
+
+from dr_autopilot.errors import InvalidInput, InvalidResponse
+from dr_autopilot.logic.validate_input import validate_input
+from dr_autopilot.models import FailoverRequest, ValidateInputEvent
+from dr_autopilot.providers.cloudendure.client import CloudEndureClient
+from dr_autopilot.providers.cloudendure.models import Job, Machine, PointInTime, Project, Replica
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator, FormatChecker
+
+from local.events import alarm_event, matches, transform
+from local.schema import SCHEMA_FILE
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+EXAMPLES = 600
+SCHEMA = Draft202012Validator(json.loads(SCHEMA_FILE.read_text()), format_checker=FormatChecker())
+FIELDS = ["mode", "pointInTime", "force", "dryRun", "requestedBy", "reason", "alarm"]
+
+hostile_text = st.one_of(
+    st.text(max_size=40),
+    st.text(min_size=2000, max_size=6000),
+    st.sampled_from(
+        [
+            "'; DROP TABLE x; --",
+            "$(rm -rf /)",
+            "<script>alert(1)</script>",
+            "{{7*7}}",
+            "../../etc/passwd",
+            "\x00\x1b[31m",
+            "alice\nbob",
+            " " * 300,
+        ]
+    ),
+)
+timestamps = st.one_of(
+    st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2030, 1, 1),
+        timezones=st.sampled_from([UTC, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12, minutes=-30))]),
+    ).map(lambda d: d.isoformat()),
+    st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1)).map(lambda d: d.isoformat()),  # naive
+    st.sampled_from(
+        [
+            "latest",
+            "LATEST",
+            " latest ",
+            "now",
+            "yesterday",
+            "2026-11-25",
+            "25/11/2026 02:50",
+            "2026-11-25T02:50:00+25:00",
+            "1732500000",
+            "-1",
+            "2026-13-45T99:99:99Z",
+        ]
+    ),
+    st.integers(),
+    st.floats(allow_nan=True),
+)
+any_json: st.SearchStrategy[Any] = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=10,
+)
+field_values = {
+    "mode": st.one_of(st.sampled_from(["recovery", "drill", "RECOVERY", "failback", ""]), any_json),
+    "pointInTime": timestamps,
+    "force": st.one_of(st.booleans(), any_json),
+    "dryRun": st.one_of(st.booleans(), any_json),
+    "requestedBy": st.one_of(
+        st.sampled_from(["alice", "bob@example.com", "on-call (primary)"]), hostile_text, any_json
+    ),
+    "reason": st.one_of(hostile_text, any_json),
+    "alarm": st.one_of(
+        st.fixed_dictionaries(
+            {"name": st.one_of(st.just("site-down"), hostile_text)},
+            optional={"reason": hostile_text, "time": timestamps},
+        ),
+        any_json,
+    ),
+}
+console_inputs = st.one_of(
+    st.fixed_dictionaries({}, optional={name: strategy for name, strategy in field_values.items()}),
+    st.dictionaries(st.text(max_size=15), any_json, max_size=5),  # unknown fields
+    any_json,  # not even an object
+)
+
+
+def run(raw: object) -> FailoverRequest | InvalidInput:
+    event = ValidateInputEvent.model_validate(
+        {"input": raw, "execution": {"id": "arn:x", "name": "x", "startTime": NOW.isoformat()}}
+    )
+    try:
+        return validate_input(event)
+    except InvalidInput as refused:
+        return refused
+
+
+def assert_refused_or_valid(raw: object) -> None:
+    outcome = run(raw)  # any exception other than InvalidInput fails the test
+    if isinstance(outcome, FailoverRequest):
+        # accepted only if valid: the schema (an independent oracle) agrees, and it is not in the future
+        assert isinstance(raw, dict)
+        assert not list(SCHEMA.iter_errors(raw)), raw
+        assert outcome.point_in_time is None or outcome.point_in_time <= NOW
+        assert len(outcome.requested_by) <= 128 and len(outcome.reason) <= 1024
+    else:
+        message = str(outcome)
+        if isinstance(raw, dict):
+            assert any(str(key) in message for key in raw), (raw, message)
+        else:
+            assert "must be a JSON object" in message
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.large_base_example, HealthCheck.data_too_large],
+)
+@given(console_inputs)
+def test_console_inputs_are_refused_naming_the_field_or_accepted_only_if_valid(raw: object) -> None:
+    assert_refused_or_valid(raw)
+
+
+@cache
+def alarm_rule() -> dict[str, Any]:
+    from local.environment import base_context, synthesize
+
+    template = synthesize({**base_context(), "aws:cdk:bundling-stacks": []})
+    (rule,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    return rule  # type: ignore[no-any-return]
+
+
+@settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+@given(
+    name=st.one_of(st.just("www-example-com-down"), hostile_text),
+    state=st.one_of(st.sampled_from(["ALARM", "OK", "INSUFFICIENT_DATA"]), st.text(max_size=10)),
+    reason=hostile_text,
+    time=st.one_of(timestamps.map(str), st.just("2026-11-25T02:59:00Z")),
+)
+def test_alarm_events_start_only_valid_failovers(name: str, state: str, reason: str, time: str) -> None:
+    rule = alarm_rule()
+    event = alarm_event(name, state=state, reason=reason, time=time)
+    if not matches(rule["EventPattern"], event):
+        assert name != "www-example-com-down" or state != "ALARM"
+        return
+    assert name == "www-example-com-down" and state == "ALARM"
+    started_input = json.loads(transform(rule["Targets"][0]["InputTransformer"], event))
+    outcome = run(started_input)
+    if isinstance(outcome, InvalidInput):
+        assert "alarm.time" in str(outcome), outcome  # only a malformed event time can make an alarm input invalid
+    else:
+        assert outcome.trigger == "alarm" and len(outcome.reason) <= 1024
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=st.sampled_from([Machine, Job, Replica, PointInTime, Project]), body=any_json)
+def test_malformed_cloudendure_answers_raise_invalid_response(model: type, body: object) -> None:
+    try:
+        CloudEndureClient._parse(model, body)
+    except InvalidResponse as error:
+        assert model.__name__ in str(error)

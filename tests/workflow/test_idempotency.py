@@ -1,0 +1,45 @@
+"""A re-driven or retried LaunchRecovery of the same execution returns the stored result and
+never launches again (Powertools idempotency keyed on the execution id, table in the stack).
+
+moto does not implement RedriveExecution, so the re-drive is done as Step Functions does it:
+the failed step is invoked again with the same input, through the Lambda Invoke API."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from local.environment import LocalFailoverEnvironment
+
+pytestmark = pytest.mark.workflow
+
+
+def test_launch_invoked_again_for_the_same_execution_returns_the_stored_job(site: LocalFailoverEnvironment) -> None:
+    # Given a completed failover and the exact input its LaunchRecovery step received
+    result = site.run({"requestedBy": "alice"})
+    assert result.status == "SUCCEEDED"
+    (launch_input,) = [
+        e["stateEnteredEventDetails"]["input"]
+        for e in result.events
+        if e.get("stateEnteredEventDetails", {}).get("name") == "LaunchRecovery"
+    ]
+    first = result.state_outputs("LaunchRecovery")[-1]["launch"]
+    assert site.deployment is not None
+    (function,) = [name for name in site.deployment.functions if "LaunchRecovery" in name]
+    # When the step runs again for the same execution (a re-drive), twice
+    answers = [
+        json.loads(site.aws.client("lambda").invoke(FunctionName=function, Payload=launch_input)["Payload"].read())
+        for _ in range(2)
+    ]
+    # Then both answers are the stored result: same job, no adoption needed, no new launch
+    assert all(answer["jobId"] == first["jobId"] and answer.get("adopted") is not True for answer in answers)
+    assert site.emulator.account.launches_accepted == 1
+
+
+def test_a_different_execution_launches_anew(site: LocalFailoverEnvironment) -> None:
+    first = site.run({"requestedBy": "alice"})
+    second = site.run({"requestedBy": "alice", "reason": "second incident"})
+    assert first.status == second.status == "SUCCEEDED"
+    jobs = {r.state_outputs("LaunchRecovery")[-1]["launch"]["jobId"] for r in (first, second)}
+    assert len(jobs) == 2 and site.emulator.account.launches_accepted == 2
