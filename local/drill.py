@@ -102,7 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"  starting the failover with input {json.dumps(failover_input)}", flush=True)
         before = env.record_values()
-        result = env.run(failover_input, timeout=600, on_events=Progress(args.time_scale))
+        # Half-second looks: the drill watching must not compete with the pipeline it measures.
+        result = env.run(failover_input, timeout=600, on_events=Progress(args.time_scale), interval=0.5)
         report = build_report(env, result, before)
         print(payload_json(report) if args.json else render_report(report))
         healthy_switch = (

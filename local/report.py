@@ -11,6 +11,7 @@ from local.environment import ExecutionResult, LocalFailoverEnvironment
 
 PHASES = [
     ("Validate input", ("ValidateInput",)),
+    ("Acquire lock", ("AcquireLock", "LockAcquired?", "ApprovalRequired?", "WaitForApproval")),
     ("Check replication", ("CheckReplication",)),
     ("Choose recovery point", ("ChooseRecoveryPoint",)),
     ("Launch recovery", ("LaunchRecovery",)),
@@ -98,13 +99,11 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
     dns = (result.state_outputs("UpdateDns") or [{}])[-1].get("dns")
     started = result.started
     job_seconds = launch_overhead = completion_overhead = None
-    launch_exit = next(
-        (e["timestamp"] for e in events if e.get("stateExitedEventDetails", {}).get("name") == "LaunchRecovery"), None
-    )
-    if launch_exit is not None:
-        launch_overhead = (launch_exit - started).total_seconds()
     if launch:
         job = env.emulator.account.jobs.get(launch["jobId"])
+        if job is not None:
+            # the launch call: the moment the emulator accepted it (its clock, converted to real time)
+            launch_overhead = (env.emulator.clock.to_wall_clock(job.created_at) - started).total_seconds()
         if job is not None and job.end_offset is not None and job.finalized:
             job_seconds = job.end_offset
             completed_real = env.emulator.clock.to_wall_clock(job.created_at + timedelta(seconds=job.end_offset))
