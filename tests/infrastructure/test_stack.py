@@ -179,3 +179,19 @@ def test_wrong_configuration_fails_synth_naming_the_key(override: dict[str, Any]
 def test_missing_configuration_fails_synth_with_a_pointer_to_the_example() -> None:
     with pytest.raises(ConfigError, match="no context key 'drAutopilot'"):
         synthesize({"aws:cdk:bundling-stacks": []})
+
+
+def test_state_machine_may_invoke_only_its_own_functions(resources: dict[str, Any]) -> None:
+    functions = set(of_type(resources, "AWS::Lambda::Function"))
+    statements = [
+        s
+        for name, policy in of_type(resources, "AWS::IAM::Policy").items()
+        if "StateMachineRole" in name
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "lambda:InvokeFunction" in json.dumps(s["Action"])
+    ]
+    assert statements
+    for statement in statements:
+        for resource in statement["Resource"]:
+            text = json.dumps(resource)
+            assert any(f'"{function}"' in text for function in functions), resource
