@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import DrAutopilotError
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.replication import ReplicationThresholds, assess_replication
 
@@ -213,6 +212,3 @@ def pending_approval_token(states: Any, execution_arn: str) -> str:
             if token:
                 return str(token)
     raise CliError(f"execution {execution_arn} is not waiting for approval")
-
-
-__all__ = ["CliError", "DrAutopilotError"]
