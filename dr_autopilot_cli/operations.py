@@ -98,6 +98,22 @@ def history(states: Any, execution_arn: str) -> list[dict[str, Any]]:
             return events
 
 
+def phase_seconds(events: list[dict[str, Any]], phases: list[tuple[str, tuple[str, ...]]]) -> list[tuple[str, float]]:
+    """Seconds from the first entry to the last exit of each phase's states, in phase order."""
+    spans: dict[str, list[datetime]] = {}
+    open_state: tuple[str, datetime] | None = None
+    for event in events:
+        if "stateEnteredEventDetails" in event:
+            open_state = (event["stateEnteredEventDetails"]["name"], event["timestamp"])
+        elif "stateExitedEventDetails" in event and open_state:
+            name, entered = open_state
+            for phase, states in phases:
+                if name in states:
+                    spans.setdefault(phase, []).extend([entered, event["timestamp"]])
+            open_state = None
+    return [(phase, (max(spans[phase]) - min(spans[phase])).total_seconds()) for phase, _ in phases if phase in spans]
+
+
 @dataclass
 class Progress:
     """What `watch` shows: the current phase, new job-log lines, the end."""
@@ -163,16 +179,7 @@ class Report:
 def report(states: Any, execution_arn: str, config: FailoverConfig) -> Report:
     description = states.describe_execution(executionArn=execution_arn)
     events = history(states, execution_arn)
-    spans: dict[str, list[datetime]] = {}
-    current: tuple[str, datetime] | None = None
-    for event in events:
-        if "stateEnteredEventDetails" in event:
-            current = (event["stateEnteredEventDetails"]["name"], event["timestamp"])
-        elif "stateExitedEventDetails" in event and current:
-            for phase, names in PHASES:
-                if current[0] in names:
-                    spans.setdefault(phase, []).extend([current[1], event["timestamp"]])
-    phases = [(phase, (max(spans[phase]) - min(spans[phase])).total_seconds()) for phase, _ in PHASES if phase in spans]
+    phases = phase_seconds(events, PHASES)
     summary: dict[str, Any] = {}
     for event in events:
         exited = event.get("stateExitedEventDetails")

@@ -21,6 +21,7 @@ from typing import Any
 
 from dr_autopilot.config import CONTEXT_KEY, FailoverConfig
 
+from dr_autopilot_cli.operations import history as execution_history
 from local.aws import REGION, Deployment, LocalAws, deploy
 from local.cloudendure import CloudEndureEmulator
 
@@ -243,15 +244,7 @@ class LocalFailoverEnvironment:
         )
 
     def history(self, arn: str) -> list[dict[str, Any]]:
-        states, events, token = self.aws.client("stepfunctions"), [], None
-        while True:
-            page = states.get_execution_history(
-                executionArn=arn, maxResults=1000, **({"nextToken": token} if token else {})
-            )
-            events += page["events"]
-            token = page.get("nextToken")
-            if not token:
-                return events
+        return execution_history(self.aws.client("stepfunctions"), arn)
 
     def wait(
         self,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from dr_autopilot_cli.operations import phase_seconds
 from local.environment import ExecutionResult, LocalFailoverEnvironment
 
 PHASES = [
@@ -66,21 +67,6 @@ class DrillReport:
         return figures
 
 
-def _phase_seconds(events: list[dict[str, Any]]) -> list[tuple[str, float]]:
-    spans: dict[str, list[datetime]] = {}
-    open_state: tuple[str, datetime] | None = None
-    for event in events:
-        if "stateEnteredEventDetails" in event:
-            open_state = (event["stateEnteredEventDetails"]["name"], event["timestamp"])
-        elif "stateExitedEventDetails" in event and open_state:
-            name, entered = open_state
-            for phase, states in PHASES:
-                if name in states:
-                    spans.setdefault(phase, []).extend([entered, event["timestamp"]])
-            open_state = None
-    return [(phase, (max(spans[phase]) - min(spans[phase])).total_seconds()) for phase, _ in PHASES if phase in spans]
-
-
 def _largest_payload(events: list[dict[str, Any]]) -> int:
     sizes = [0]
     for event in events:
@@ -109,7 +95,7 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
             completed_real = env.emulator.clock.to_wall_clock(job.created_at + timedelta(seconds=job.end_offset))
             if dns and dns.get("insyncAt"):
                 completion_overhead = (datetime.fromisoformat(dns["insyncAt"]) - completed_real).total_seconds()
-    phases = _phase_seconds(events)
+    phases = phase_seconds(events, PHASES)
     return DrillReport(
         status=result.status,
         record_before=record_before,
