@@ -23,9 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import ValidationError
 
 from local.cloudendure.clock import Clock, iso
+from local.cloudendure.errors import ApiError
 from local.cloudendure.landing import LandingPages, QuietServer
 from local.cloudendure.scenario import FaultKind, FaultSpec, LandingPageSpec, Scenario, load_scenario
-from local.cloudendure.state import Account, ApiError
+from local.cloudendure.sessions import Sessions
+from local.cloudendure.state import Account
 
 API_PREFIXES = ("/api/latest", "/api/v5")
 DEFAULT_PAGE_LIMIT = 1500
@@ -234,7 +236,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
 
     def _apply_fault(self, route: str) -> bool:
         """Misbehave if a fault is armed for this route. True when the answer has been given."""
-        fault = self.emulator.account.take_fault(route)
+        fault = self.emulator.account.faults.take(route)
         if fault is None:
             return False
         if fault.kind is FaultKind.DELAY:
@@ -263,19 +265,20 @@ class _ApiHandler(BaseHTTPRequestHandler):
         return True
 
     def _api(self, name: str, prefix: str, params: dict[str, str], query: dict[str, list[str]]) -> None:
-        answer_lost = self.emulator.account.peek_fault(name) is FaultKind.DROP_AFTER
+        answer_lost = self.emulator.account.faults.peek(name) is FaultKind.DROP_AFTER
         if self._apply_fault(name):
             return
         if answer_lost:
             self._answer_then_drop(name, params)
             return
         account = self.emulator.account
+        resources = account.resources
         if name == "login":
             body = self._body()
             if account.scenario.login_redirect and prefix == "/api/latest":
                 self._send(307, None, {"Location": "/api/v5/login", "X-CloudEndure-Version": "v5"})
                 return
-            session = account.login(body)
+            session = account.sessions.login(body)
             self._send(
                 200,
                 USER,
@@ -286,25 +289,25 @@ class _ApiHandler(BaseHTTPRequestHandler):
                 ],
             )
             return
-        account.authenticate(self._cookie("session"), self.headers.get("X-XSRF-TOKEN"))
+        account.sessions.authenticate(self._cookie("session"), self.headers.get("X-XSRF-TOKEN"))
         handler: Callable[[], tuple[int, Any]] = {
-            "logout": lambda: self._logout(account),
-            "projects": lambda: (200, {"items": [account.project(account.project_id)]}),
-            "project": lambda: (200, account.project(params["project"])),
-            "machines": lambda: (200, {"items": account.machine_page(params["project"], *_page(query))}),
-            "machine": lambda: (
-                200,
-                account.render_machine(account.machine(params["project"], params["machine"]), account.clock.now()),
-            ),
+            "logout": lambda: self._logout(account.sessions),
+            "projects": lambda: (200, {"items": [resources.project_details(account.project_id)]}),
+            "project": lambda: (200, resources.project_details(params["project"])),
+            "machines": lambda: (200, {"items": resources.machine_page(params["project"], *_page(query))}),
+            "machine": lambda: (200, resources.machine(params["project"], params["machine"])),
             "pointsintime": lambda: (
                 200,
-                {"items": self._slice(account.points_in_time(params["project"], params["machine"]), query)},
+                {"items": self._slice(resources.points_in_time(params["project"], params["machine"]), query)},
             ),
-            "launchMachines": lambda: (202, account.launch(params["project"], self._body(), USER["username"])),
-            "jobs": lambda: (200, {"items": account.job_page(params["project"], *_page(query))}),
-            "job": lambda: (200, account.job(params["project"], params["job"])),
-            "replica": lambda: (200, account.replica(params["project"], params["replica"])),
-            "deleteReplicas": lambda: (202, account.delete_replicas(params["project"], self._body(), USER["username"])),
+            "launchMachines": lambda: (202, resources.launch(params["project"], self._body(), USER["username"])),
+            "jobs": lambda: (200, {"items": resources.job_page(params["project"], *_page(query))}),
+            "job": lambda: (200, resources.job(params["project"], params["job"])),
+            "replica": lambda: (200, resources.replica(params["project"], params["replica"])),
+            "deleteReplicas": lambda: (
+                202,
+                resources.delete_replicas(params["project"], self._body(), USER["username"]),
+            ),
         }[name]
         status, body = handler()
         self._send(status, body)
@@ -312,14 +315,14 @@ class _ApiHandler(BaseHTTPRequestHandler):
     def _answer_then_drop(self, name: str, params: dict[str, str]) -> None:
         """Do what the call asks (a launch really starts), but never deliver the answer."""
         account = self.emulator.account
-        account.authenticate(self._cookie("session"), self.headers.get("X-XSRF-TOKEN"))
+        account.sessions.authenticate(self._cookie("session"), self.headers.get("X-XSRF-TOKEN"))
         if name == "launchMachines":
-            account.launch(params["project"], self._body(), USER["username"])
+            account.resources.launch(params["project"], self._body(), USER["username"])
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _logout(self, account: Account) -> tuple[int, None]:
-        account.logout(self._cookie("session"))
+    def _logout(self, sessions: Sessions) -> tuple[int, None]:
+        sessions.logout(self._cookie("session"))
         return 204, None
 
     @staticmethod
@@ -335,14 +338,14 @@ class _ApiHandler(BaseHTTPRequestHandler):
             if (method, path) == ("GET", "/info"):
                 self._send(200, emulator.info())
             elif (method, path) == ("GET", "/calls"):
-                self._send(200, {"calls": dict(account.calls), "launchesAccepted": account.launches_accepted})
+                self._send(200, {"calls": dict(account.faults.calls), "launchesAccepted": account.launches_accepted})
             elif (method, path) == ("POST", "/faults"):
-                account.add_fault(FaultSpec.model_validate(body or {}))
+                account.faults.arm(FaultSpec.model_validate(body or {}))
                 self._send(201, {"armed": body})
             elif (method, path) == ("POST", "/sessions/expire"):
-                self._send(200, {"expired": account.expire_sessions()})
+                self._send(200, {"expired": account.sessions.expire_all()})
             elif (method, path) == ("POST", "/jobs/fail"):
-                self._send(200, {"failed": account.fail_running_jobs()})
+                self._send(200, {"failed": account.jobs.fail_running()})
             elif (method, path) == ("POST", "/clock/advance"):
                 emulator.clock.advance(float((body or {}).get("seconds", 0)))
                 self._send(200, emulator.info())

@@ -10,12 +10,13 @@ from dr_autopilot.providers.cloudendure.client import CloudEndureClient, RetrySe
 from dr_autopilot.providers.cloudendure.models import JobStatus, LaunchItem, LaunchType
 from dr_autopilot.providers.cloudendure.replication import choose_point_in_time
 
+from local.cloudendure import Clock, CloudEndureEmulator, load_scenario
 from tests.conftest import EmulatorFactory
 
 FAST_RETRY = RetrySettings(attempts=4, backoff_factor=0.01, backoff_max=0.2, read_timeout=2.0)
 
 
-def client_for(emulator, retry: RetrySettings = FAST_RETRY) -> CloudEndureClient:  # type: ignore[no-untyped-def]
+def client_for(emulator: CloudEndureEmulator, retry: RetrySettings = FAST_RETRY) -> CloudEndureClient:
     return CloudEndureClient(api_token=lambda: emulator.api_token, base_url=emulator.base_url, retry=retry)
 
 
@@ -59,26 +60,31 @@ def test_recovery_path_from_login_to_landing_page(
     assert client.stats.retries == 0 and client.stats.relogins == 0
 
 
-def test_login_follows_a_307_to_the_versioned_api(start_emulator: EmulatorFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from local.cloudendure import load_scenario
-
+def test_login_follows_a_307_to_the_versioned_api(start_emulator: EmulatorFactory) -> None:
+    # Given a service that redirects /api/latest/login to the versioned API
     scenario = load_scenario("two-tier").model_copy(update={"login_redirect": True})
     emulator = start_emulator(scenario)
     client = client_for(emulator)
-    assert client.projects()[0].name == "DR-Autopilot-Workshop"
+    # When the client lists the projects
+    projects = client.projects()
+    # Then it followed the redirect, and keeps using the versioned API
+    assert projects[0].name == "DR-Autopilot-Workshop"
     assert client.base_url.endswith("/api/v5")
 
 
 def test_listing_pages_through_every_machine(start_emulator: EmulatorFactory) -> None:
+    # Given a project of 1234 machines
     emulator = start_emulator("large", machine_count=1234)
     client = client_for(emulator)
     project = client.projects()[0]
+    # When listing them 500 at a time
     names = [m.name for m in client.machines(project.id, page_size=500)]
+    # Then every machine arrives once, in three pages (after the login and the projects call)
     assert len(names) == len(set(names)) == 1234
-    assert client.stats.requests == 1 + 1 + 3  # login, projects, three pages
+    assert client.stats.requests == 1 + 1 + 3
 
 
-def test_server_time_follows_the_services_clock(start_emulator: EmulatorFactory, frozen_clock) -> None:  # type: ignore[no-untyped-def]
+def test_server_time_follows_the_services_clock(start_emulator: EmulatorFactory, frozen_clock: Clock) -> None:
     # Given an emulator whose clock is far from the machine's
     emulator = start_emulator(clock=frozen_clock)
     client = client_for(emulator)
