@@ -37,8 +37,12 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy lambdas local infrastructure dr_autopilot_cli benchmarks app.py
 
-test: lint
-	$(BIN)/pytest
+# Prints its wall time at the end (lint, types and tests; the set-up above is not counted).
+test: setup
+	@start=$$(date +%s); status=0; \
+	$(MAKE) --no-print-directory lint && $(BIN)/pytest || status=$$?; \
+	echo "make test: $$(( $$(date +%s) - start )) s wall for lint, types and tests (set-up excluded)"; \
+	exit $$status
 
 bench: setup
 	$(BIN)/python benchmarks/list_machines.py

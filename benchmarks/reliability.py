@@ -20,6 +20,7 @@ from typing import Any
 from dr_autopilot.errors import InvalidInput
 from dr_autopilot.logic.validate_input import validate_input
 from dr_autopilot.models import ValidateInputEvent
+from dr_autopilot.states import StateName
 from jsonschema import Draft202012Validator, FormatChecker
 
 from local.environment import LocalFailoverEnvironment, base_context
@@ -123,16 +124,18 @@ def storm_launches(env: LocalFailoverEnvironment) -> tuple[int, int]:
     env.reset_site("two-tier")
     events = [alarm_event("www-example-com-down", time=f"2026-11-25T03:00:{s:02d}Z") for s in range(0, 60, 3)]
     started: list[str] = []
-    threads = [threading.Thread(target=lambda e=e: started.extend(env.deliver_event(e))) for e in events[:5]]
+    threads = [threading.Thread(target=lambda e=e: started.extend(env.executions.deliver_event(e))) for e in events[:5]]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     for event in events[5:]:
-        started += env.deliver_event(event)
+        started += env.executions.deliver_event(event)
         time.sleep(0.05)
-    results = [env.wait(arn) for arn in started]
-    return env.emulator.account.launches_accepted, sum(1 for r in results if r.entered_states[-1] == "Deduplicated")
+    results = [env.executions.wait(arn) for arn in started]
+    return env.emulator.account.launches_accepted, sum(
+        1 for r in results if r.entered_states[-1] == StateName.DEDUPLICATED
+    )
 
 
 def nag_open_findings() -> tuple[int, int]:
@@ -163,7 +166,7 @@ def main() -> int:
                 flush=True,
             )
         storm, deduplicated = storm_launches(env)
-        messages += env.notifications()
+        messages += env.site.notifications()
         leaks = scan(env.emulator.api_token, everything_recorded(env, messages))
     retry_cases = [v for v in verdicts if "times out after" in v.case.name or "answer lost" in v.case.name]
     hostile = hostile_figures()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -27,14 +28,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
+from dr_autopilot import history
 from dr_autopilot.config import CONTEXT_KEY, ConfigError, FailoverConfig
 from dr_autopilot.errors import ProviderError
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
+from dr_autopilot.states import PHASES
 
-from dr_autopilot_cli import operations
+from dr_autopilot_cli import operations, render
 from dr_autopilot_cli.operations import CliError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+LOCAL_BACKEND = "local.cli_backend"  # the drill environment plugs in here, only with --local
 
 
 @dataclass
@@ -85,15 +89,12 @@ def _parser() -> argparse.ArgumentParser:
 @contextlib.contextmanager
 def _backend(args: argparse.Namespace) -> Iterator[Backend]:
     if args.local:
-        from local.environment import LocalFailoverEnvironment
-
-        with LocalFailoverEnvironment(args.scenario) as env:
-            assert env.deployment is not None and env.config is not None
-            client = CloudEndureClient(api_token=lambda: env.emulator.api_token, base_url=env.emulator.base_url)
-            yield Backend(env.aws.client("stepfunctions"), env.deployment.state_machine_arn, env.config, client)
+        # The test harness plugs into the CLI, never the other way round: imported only here.
+        with importlib.import_module(LOCAL_BACKEND).local_backend(args.scenario) as backend:
+            yield backend
         return
     import boto3
-    from dr_autopilot.providers import _api_token
+    from dr_autopilot.providers.cloudendure.secret import api_token
 
     path = Path(args.config)
     if not path.is_file():
@@ -103,13 +104,13 @@ def _backend(args: argparse.Namespace) -> Iterator[Backend]:
     )
     states = boto3.client("stepfunctions")
     arn = args.state_machine_arn or _discover(states)
-    assert config.cloudendure is not None
+    assert config.cloudendure is not None  # the configuration requires the section for this provider
     secret = config.cloudendure.api_token_secret_name
     yield Backend(
         states,
         arn,
         config,
-        CloudEndureClient(api_token=lambda: _api_token(secret), base_url=config.cloudendure.api_url),
+        CloudEndureClient(api_token=lambda: api_token(secret), base_url=config.cloudendure.api_url),
     )
 
 
@@ -176,54 +177,33 @@ def _status(backend: Backend, as_json: bool, out: TextIO) -> int:
     if as_json:
         print(json.dumps([asdict(row) for row in rows]), file=out)
     else:
-        print(f"{'MACHINE':<24} {'REPLICATION':<12} {'LAG':>8}  {'READY':<5}  WHY NOT", file=out)
-        for row in rows:
-            lag = f"{row.lag_seconds:.0f} s" if row.lag_seconds is not None else "-"
-            print(
-                f"{row.name:<24} {row.replication:<12} {lag:>8}  {'yes' if row.ready else 'NO':<5}  {'; '.join(row.reasons)}",
-                file=out,
-            )
-        ready = sum(row.ready for row in rows)
-        print(f"\n{ready} of {len(rows)} machines ready for failover", file=out)
+        render.status(rows, out)
     return EXIT_OK if all(row.ready for row in rows) else EXIT_FAILED
 
 
 def _watch(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
     started = time.monotonic()
-    live = out.isatty() and not as_json
-    final: operations.Progress | None = None
-    for progress in operations.follow(backend.states, arn):
-        elapsed = time.monotonic() - started
-        for line in progress.new_lines:
-            print(("\r\033[K" if live else "") + f"  job log | {line}", file=out)
-        if as_json:
-            print(
-                json.dumps(
-                    {
-                        "phase": progress.phase,
-                        "status": progress.status,
-                        "elapsedSeconds": round(elapsed, 1),
-                        "jobLog": progress.new_lines,
-                    }
-                ),
-                file=out,
-            )
-        elif live:
-            done = progress.phase_index + (1 if progress.status == "SUCCEEDED" else 0)
-            bar = "#" * done + "." * (len(operations.PHASES) - done)
-            print(
-                f"\r\033[K[{bar}] {progress.phase:<12} {int(elapsed) // 60}:{int(elapsed) % 60:02d}",
-                end="",
-                file=out,
-                flush=True,
-            )
-        else:
-            for phase in progress.entered:
-                print(f"  {elapsed:6.1f}s  {phase}", file=out, flush=True)
-        final = progress
-    if live:
-        print(file=out)
-    assert final is not None
+    final: history.Progress | None = None
+    view = render.Watch(out, total=len(PHASES)) if not as_json else None
+    with view if view is not None else contextlib.nullcontext():
+        for progress in history.follow(backend.states, arn):
+            elapsed = time.monotonic() - started
+            if view is None:
+                print(
+                    json.dumps(
+                        {
+                            "phase": progress.phase,
+                            "status": progress.status,
+                            "elapsedSeconds": round(elapsed, 1),
+                            "jobLog": progress.new_lines,
+                        }
+                    ),
+                    file=out,
+                )
+            else:
+                view.update(progress, elapsed)
+            final = progress
+    assert final is not None  # follow() yields at least the end
     if final.status == "SUCCEEDED":
         headline = (final.output or {}).get("headline", "succeeded")
         print(json.dumps({"status": "SUCCEEDED", "summary": final.output}) if as_json else headline, file=out)
@@ -242,24 +222,7 @@ def _report(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
     if as_json:
         print(json.dumps({**asdict(result), "within_objective": result.within_objective}), file=out)
     else:
-        print(
-            f"Execution {result.execution}: {result.status}" + (f" ({result.error})" if result.error else ""), file=out
-        )
-        if result.headline:
-            print(result.headline, file=out)
-        print(f"\n{'PHASE':<14} {'SECONDS':>8}", file=out)
-        for phase, seconds in result.phases:
-            print(f"{phase:<14} {seconds:8.1f}", file=out)
-        if result.timeline:
-            print("\nTimeline:", file=out)
-            for name, moment in result.timeline.items():
-                print(f"  {moment}  {name}", file=out)
-        if result.rto_seconds is not None:
-            verdict = "within" if result.within_objective else "OVER"
-            print(
-                f"\nRTO {result.rto_seconds:.1f} s, objective {result.objective_seconds} s: {verdict} objective",
-                file=out,
-            )
+        render.report(result, out)
     return EXIT_OK if result.status == "SUCCEEDED" else EXIT_FAILED
 
 

@@ -6,11 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 
 from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
 
@@ -33,13 +37,53 @@ class TemplateError(ValueError):
     """The template uses something the local deployer does not resolve."""
 
 
+class _InterpreterClock:
+    """The Step Functions interpreter's clock, `time_scale` times faster than the wall clock: Wait
+    states and Retry back-off intervals sleep 1/time_scale of their seconds. The definition is
+    unchanged (its intervals are asserted on the template); only how long the local interpreter
+    really sleeps for them. 1 (the drill) is real time."""
+
+    def __init__(self, time_scale: float) -> None:
+        self.time_scale = time_scale
+        self._saved_wait = WaitFunction._wait_interval
+        self._saved_time = retrier_decl.time  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        if self.time_scale == 1:
+            return
+        scale = self.time_scale
+
+        class ScaledTime:
+            """Stands in for the `time` module where the retrier sleeps between attempts."""
+
+            def __getattr__(self, name: str) -> Any:
+                return getattr(time, name)
+
+            @staticmethod
+            def sleep(seconds: float) -> None:
+                time.sleep(seconds / scale)
+
+        def scaled_wait(_: WaitFunction, env: Environment, wait_seconds: int) -> None:
+            deadline = time.monotonic() + wait_seconds / scale
+            while env.is_running() and (left := deadline - time.monotonic()) > 0:
+                env.program_state_event.wait(left)
+
+        retrier_decl.time = ScaledTime()  # type: ignore[attr-defined, assignment]
+        WaitFunction._wait_interval = scaled_wait  # type: ignore[method-assign, assignment]
+
+    def stop(self) -> None:
+        retrier_decl.time = self._saved_time  # type: ignore[attr-defined]
+        WaitFunction._wait_interval = self._saved_wait  # type: ignore[method-assign]
+
+
 class LocalAws:
     """moto + the local Lambda runtime, started and stopped together."""
 
-    def __init__(self, region: str = REGION) -> None:
+    def __init__(self, region: str = REGION, interpreter_time_scale: float = 1.0) -> None:
         self.region = region
         self.runtime = LocalLambdaRuntime()
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+        self._clock = _InterpreterClock(interpreter_time_scale)
         self._saved_environment: dict[str, str] = {}
 
     def start(self) -> LocalAws:
@@ -56,9 +100,11 @@ class LocalAws:
         for noisy in ("moto.stepfunctions.parser", "moto"):
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self._mock.start()
+        self._clock.start()
         return self
 
     def stop(self) -> None:
+        self._clock.stop()
         self._mock.stop()
         self.runtime.stop()
         for key in LOCAL_AWS_VARIABLES:

@@ -13,6 +13,11 @@ import sys
 import time
 from typing import Any
 
+from dr_autopilot.logic.validate_input import describe
+from dr_autopilot.models import FailoverInput
+from dr_autopilot.states import StateName
+from pydantic import ValidationError
+
 from local.cloudendure import ScenarioError, available_scenarios
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from local.report import build_report, payload_json, render_report
@@ -41,25 +46,25 @@ class Progress:
                 self.say(f"  ! {details.get('error')}")
 
     def _exited(self, state: str, output: dict[str, Any]) -> None:
-        if state == "CheckReplication" and "replication" in output:
+        if state == StateName.CHECK_REPLICATION and "replication" in output:
             r = output["replication"]
             self.say(
                 f"  replication: {r['ready']} of {r['total']} machines ready, max lag {r.get('maxLagSeconds')} s (emulated)"
             )
-        elif state == "LaunchRecovery" and "launch" in output:
+        elif state == StateName.LAUNCH_RECOVERY and "launch" in output:
             self.say(
                 f"  launch job {output['launch']['jobId']} ({output['launch']['launchType']}, {output['launch']['machineCount']} machines)"
             )
-        elif state == "PollJob" and "job" in output:
+        elif state == StateName.POLL_JOB and "job" in output:
             for line in output["job"].get("newLogLines", []):
                 self.say(f"  job log | {line}")
-        elif state == "FindTargets" and "target" in output:
+        elif state == StateName.FIND_TARGETS and "target" in output:
             self.say(
                 f"  recovered webserver at {output['target']['address']} (from {output['target']['addressSource']})"
             )
-        elif state == "HealthCheck" and "health" in output:
+        elif state == StateName.HEALTH_CHECK and "health" in output:
             self.say(f"  landing page: {output['health']['detail']}")
-        elif state == "UpdateDns" and "dns" in output:
+        elif state == StateName.UPDATE_DNS and "dns" in output:
             dns = output["dns"]
             self.say(
                 "  DNS: "
@@ -78,14 +83,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="checks and plan only, no launch")
     parser.add_argument("--json", action="store_true", help="print the report's figures as JSON")
     args = parser.parse_args(argv)
-    failover_input = {
-        "mode": args.mode,
-        "pointInTime": args.point_in_time,
-        "force": args.force,
-        "dryRun": args.dry_run,
-        "requestedBy": "local drill",
-        "reason": f"drill of scenario {args.scenario}",
-    }
+    try:
+        failover_input = FailoverInput(
+            mode=args.mode,
+            point_in_time=args.point_in_time,
+            force=args.force,
+            dry_run=args.dry_run,
+            requested_by="local drill",
+            reason=f"drill of scenario {args.scenario}",
+        ).to_execution_input()
+    except ValidationError as error:
+        print(f"error: invalid failover input: {describe(error)}", file=sys.stderr)
+        return 2
     print(f"DR Autopilot local drill: scenario {args.scenario!r}, emulator time scale {args.time_scale:g}x", flush=True)
     print("  starting the CloudEndure emulator and local AWS, synthesizing the CDK app ...", flush=True)
     try:
@@ -97,13 +106,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         print(
-            f"  ready: synthesized in {env.synth_seconds:.1f} s; {env.record_name} -> {PRIMARY_ADDRESS} (the failed primary)",
+            f"  ready: synthesized in {env.synth_seconds:.1f} s; {env.site.record_name} -> {PRIMARY_ADDRESS} (the failed primary)",
             flush=True,
         )
         print(f"  starting the failover with input {json.dumps(failover_input)}", flush=True)
-        before = env.record_values()
+        before = env.site.record_values()
         # Half-second looks: the drill watching must not compete with the pipeline it measures.
-        result = env.run(failover_input, timeout=600, on_events=Progress(args.time_scale), interval=0.5)
+        result = env.executions.run(failover_input, timeout=600, on_events=Progress(args.time_scale), interval=0.5)
         report = build_report(env, result, before)
         print(payload_json(report) if args.json else render_report(report))
         healthy_switch = (

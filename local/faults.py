@@ -21,6 +21,7 @@ from typing import Any
 import requests
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import LaunchItem, LaunchType
+from dr_autopilot.states import StateName
 
 from local.environment import PRIMARY_ADDRESS, ExecutionResult, LocalFailoverEnvironment
 
@@ -95,11 +96,11 @@ def _earlier_launch(env: LocalFailoverEnvironment) -> None:
 
 
 def _time_out_after_launch(env: LocalFailoverEnvironment) -> None:
-    env.aws.runtime.time_out_after_return("LaunchRecovery", count=1)
+    env.aws.runtime.time_out_after_return(StateName.LAUNCH_RECOVERY, count=1)
 
 
 def _time_out_after_dns(env: LocalFailoverEnvironment) -> None:
-    env.aws.runtime.time_out_after_return("UpdateDns", count=1)
+    env.aws.runtime.time_out_after_return(StateName.UPDATE_DNS, count=1)
 
 
 def _expire_sessions_at_launch(env: LocalFailoverEnvironment) -> None:
@@ -184,7 +185,7 @@ def run_case(env: LocalFailoverEnvironment, case: FaultCase) -> tuple[ExecutionR
     try:
         if case.prepare is not None:
             case.prepare(env)
-        result = env.run({"requestedBy": "fault-matrix", "reason": case.name}, timeout=240)
+        result = env.executions.run({"requestedBy": "fault-matrix", "reason": case.name}, timeout=240)
     finally:
         env.aws.clear_faults("route53", "ChangeResourceRecordSets")
     return result, judge(env, case, result)
@@ -192,8 +193,8 @@ def run_case(env: LocalFailoverEnvironment, case: FaultCase) -> tuple[ExecutionR
 
 def judge(env: LocalFailoverEnvironment, case: FaultCase, result: ExecutionResult) -> Verdict:
     launches = env.emulator.account.launches_accepted
-    record = env.record_values()
-    messages = env.notifications()
+    record = env.site.record_values()
+    messages = env.site.notifications()
     failures = [m for m in messages if m["subject"].endswith("failed")]
     summary = result.output or {}
     address = summary.get("recoveredAddress")

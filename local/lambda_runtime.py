@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import unquote
 
 SERVICE_LOGGER = "dr-autopilot"
-COLD_START_CACHES = ("dr_autopilot.settings:settings", "dr_autopilot.providers:provider")
+COLD_START = "dr_autopilot.dependencies"  # its forget() drops the settings and every client built
 # Environment a Lambda sandbox would have; tracing has no X-Ray daemon here.
 SANDBOX_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_DEV": "false"}
 
@@ -243,9 +243,6 @@ class LocalLambdaRuntime:
 
     @staticmethod
     def _cold_start() -> None:
-        for target in COLD_START_CACHES:
-            module_name, attribute = target.split(":")
-            module = sys.modules.get(module_name)
-            cached = getattr(module, attribute, None) if module else None
-            if cached is not None and hasattr(cached, "cache_clear"):
-                cached.cache_clear()
+        module = sys.modules.get(COLD_START)
+        if module is not None:
+            module.forget()

@@ -37,7 +37,7 @@ def everything_recorded(
     histories = []
     for machine in states.list_state_machines()["stateMachines"]:
         for execution in states.list_executions(stateMachineArn=machine["stateMachineArn"])["executions"]:
-            histories += [json.dumps(event, default=str) for event in env.history(execution["executionArn"])]
+            histories += [json.dumps(event, default=str) for event in env.executions.history(execution["executionArn"])]
     return {
         "function logs": env.aws.runtime.logs(),
         "function errors": [json.dumps(i.__dict__, default=str) for i in env.aws.runtime.invocations if i.error_type],

@@ -7,21 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from dr_autopilot_cli.operations import phase_seconds
+from dr_autopilot import history
+from dr_autopilot.states import PHASES, StateName
+
 from local.environment import ExecutionResult, LocalFailoverEnvironment
 
-PHASES = [
-    ("Validate input", ("ValidateInput",)),
-    ("Acquire lock", ("AcquireLock", "LockAcquired?", "ApprovalRequired?", "WaitForApproval")),
-    ("Check replication", ("CheckReplication",)),
-    ("Choose recovery point", ("ChooseRecoveryPoint",)),
-    ("Launch recovery", ("LaunchRecovery",)),
-    ("Wait for the job", ("PollJob", "WaitForJob", "JobCompleted?")),
-    ("Find targets", ("FindTargets",)),
-    ("Health check", ("HealthCheck", "WaitForHealth", "TargetHealthy?")),
-    ("Update DNS", ("UpdateDns",)),
-    ("Report", ("ReportSuccess", "ReportFailure")),
-]
+TITLES = {phase.key: phase.title for phase in PHASES}
+JOB_PHASE, HEALTH_PHASE = "job", "health"  # PHASES keys the figures are computed from
 
 
 @dataclass
@@ -31,7 +23,7 @@ class DrillReport:
     record_after: list[str]
     recovered_address: str | None
     health: dict[str, Any] | None
-    phases: list[tuple[str, float]]
+    phases: list[tuple[str, float]]  # (phase key, real seconds)
     total_seconds: float
     job_emulated_seconds: float | None
     time_scale: float
@@ -55,7 +47,7 @@ class DrillReport:
     def emulated_rto_seconds(self) -> float | None:
         """Real time outside the job, plus the job's own emulated duration: the RTO the same run
         would have had against a real CloudEndure job of that length."""
-        wait = dict(self.phases).get("Wait for the job", 0.0)
+        wait = dict(self.phases).get(JOB_PHASE, 0.0)
         if self.job_emulated_seconds is None:
             return None
         return self.total_seconds - wait + self.job_emulated_seconds
@@ -79,10 +71,10 @@ def _largest_payload(events: list[dict[str, Any]]) -> int:
 
 def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_before: list[str]) -> DrillReport:
     events = result.events
-    launch = (result.state_outputs("LaunchRecovery") or [{}])[-1].get("launch")
-    health = next(iter(reversed([o.get("health") for o in result.state_outputs("HealthCheck")])), None)
-    target = (result.state_outputs("FindTargets") or [{}])[-1].get("target")
-    dns = (result.state_outputs("UpdateDns") or [{}])[-1].get("dns")
+    launch = history.last_result(events, StateName.LAUNCH_RECOVERY, "launch")
+    health = history.last_result(events, StateName.HEALTH_CHECK, "health")
+    target = history.last_result(events, StateName.FIND_TARGETS, "target")
+    dns = history.last_result(events, StateName.UPDATE_DNS, "dns")
     started = result.started
     job_seconds = launch_overhead = completion_overhead = None
     if launch:
@@ -95,11 +87,11 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
             completed_real = env.emulator.clock.to_wall_clock(job.created_at + timedelta(seconds=job.end_offset))
             if dns and dns.get("insyncAt"):
                 completion_overhead = (datetime.fromisoformat(dns["insyncAt"]) - completed_real).total_seconds()
-    phases = phase_seconds(events, PHASES)
+    phases = history.phase_spans(events)
     return DrillReport(
         status=result.status,
         record_before=record_before,
-        record_after=env.record_values(),
+        record_after=env.site.record_values(),
         recovered_address=target.get("address") if target else None,
         health=health,
         phases=phases,
@@ -110,11 +102,11 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
         largest_payload_bytes=_largest_payload(events),
         launch_overhead_seconds=launch_overhead,
         completion_overhead_seconds=completion_overhead,
-        health_check_seconds=dict(phases).get("Health check", 0.0),
+        health_check_seconds=dict(phases).get(HEALTH_PHASE, 0.0),
         launches=env.emulator.account.launches_accepted,
         error=result.error,
         cause=result.cause,
-        notifications=env.notifications(),
+        notifications=env.site.notifications(),
     )
 
 
@@ -136,7 +128,7 @@ def render_report(report: DrillReport) -> str:
     if report.error:
         lines.append(f" Error                 {report.error}: {report.cause}")
     lines += ["", " Phase                       real seconds"]
-    lines += [f"   {name:<25} {seconds:8.2f}" for name, seconds in report.phases]
+    lines += [f"   {TITLES[key]:<25} {seconds:8.2f}" for key, seconds in report.phases]
     lines.append(f"   {'Total (real)':<25} {report.total_seconds:8.2f}")
     if report.job_emulated_seconds is not None:
         lines.append(f"   {'Recovery job':<25} {report.job_emulated_seconds:8.0f}   ({scale})")

@@ -1,5 +1,5 @@
-"""The workflow's Lambda functions: one per state, made by one factory, each with only the
-permissions its state needs."""
+"""The workflow's Lambda functions: one per task state, made by one factory from the state table
+(`dr_autopilot.states.TASKS`), each with exactly the environment and permissions its state needs."""
 
 from __future__ import annotations
 
@@ -13,9 +13,25 @@ from aws_cdk import aws_sns as sns
 from cdk_nag import NagSuppressions
 from constructs import Construct
 from dr_autopilot.config import FailoverConfig
+from dr_autopilot.environment import (
+    POWERTOOLS_LOG_LEVEL,
+    POWERTOOLS_METRICS_NAMESPACE,
+    POWERTOOLS_SERVICE_NAME,
+    Variable,
+)
 from dr_autopilot.observability import NAMESPACE, SERVICE
+from dr_autopilot.states import TASKS, Need, StateName, TaskSpec
 
 from infrastructure.bundling import RUNTIME, lambda_code
+
+XRAY_WILDCARD = (
+    "Resource '*' is only for xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), "
+    "which support no resource-level permissions"
+)
+EC2_WILDCARD = (
+    "; and ec2:DescribeInstances (read-only address lookup of the recovered instance), which supports none either"
+)
+BASIC_EXECUTION_ROLE = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 
 
 class WorkflowFunctions(Construct):
@@ -31,158 +47,128 @@ class WorkflowFunctions(Construct):
         lock_table: dynamodb.ITable,
     ) -> None:
         super().__init__(scope, construct_id)
+        self._config = config
         self._code = lambda_code()
-        self._environment = {
-            "DR_AUTOPILOT_CONFIG": config.to_environment(),
-            "POWERTOOLS_SERVICE_NAME": SERVICE,
-            "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+        self._values = {
+            Variable.TOPIC_ARN: topic.topic_arn,
+            Variable.LOCK_TABLE: lock_table.table_name,
+            Variable.IDEMPOTENCY_TABLE: idempotency_table.table_name,
         }
-        notify = {"NOTIFICATION_TOPIC_ARN": topic.topic_arn}
-        lock = {"LOCK_TABLE_NAME": lock_table.table_name}
-        health_timeout = int(config.health_check.timeout_seconds) + 15
-
-        self.validate_input = self._function("ValidateInput", "validate_input")
-        self.acquire_lock = self._function("AcquireLock", "acquire_lock", environment={**notify, **lock})
-        self.request_approval = self._function("RequestApproval", "request_approval", environment=notify)
-        self.check_replication = self._function(
-            "CheckReplication", "check_replication", timeout=120, environment=notify
-        )
-        self.choose_recovery_point = self._function("ChooseRecoveryPoint", "choose_recovery_point", timeout=300)
-        self.launch_recovery = self._function(
-            "LaunchRecovery",
-            "launch_recovery",
-            timeout=300,
-            environment={**notify, "IDEMPOTENCY_TABLE_NAME": idempotency_table.table_name},
-        )
-        self.poll_job = self._function("PollJob", "poll_job", timeout=60, environment=notify)
-        self.find_targets = self._function("FindTargets", "find_targets", timeout=120)
-        self.health_check = self._function("HealthCheck", "health_check", timeout=health_timeout, environment=notify)
-        self.update_dns = self._function(
-            "UpdateDns", "update_dns", timeout=config.dns.insync_timeout_seconds + 60, environment=notify
-        )
-        self.report_success = self._function("ReportSuccess", "report_success", environment={**notify, **lock})
-        self.report_failure = self._function("ReportFailure", "report_failure", environment={**notify, **lock})
-
-        for function in (
-            self.check_replication,
-            self.choose_recovery_point,
-            self.launch_recovery,
-            self.poll_job,
-            self.find_targets,
-        ):
-            api_token.grant_read(function)
-        idempotency_table.grant_read_write_data(self.launch_recovery)
-        for function in (self.acquire_lock, self.report_success, self.report_failure):
-            lock_table.grant_read_write_data(function)
-        for function in (
-            self.acquire_lock,
-            self.request_approval,
-            self.check_replication,
-            self.launch_recovery,
-            self.poll_job,
-            self.health_check,
-            self.update_dns,
-            self.report_success,
-            self.report_failure,
-        ):
-            topic.grant_publish(function)
-        # EC2 DescribeInstances supports no resource-level scoping; it only reads.
-        self.find_targets.add_to_role_policy(iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]))
-        self._grant_dns(config)
-        self._acknowledge_findings()
-
-    def _acknowledge_findings(self) -> None:
-        """cdk-nag findings that stay, each with the reason it is acceptable for that role."""
-        functions = [
-            self.validate_input,
-            self.acquire_lock,
-            self.request_approval,
-            self.check_replication,
-            self.choose_recovery_point,
-            self.launch_recovery,
-            self.poll_job,
-            self.find_targets,
-            self.health_check,
-            self.update_dns,
-            self.report_success,
-            self.report_failure,
-        ]
-        for function in functions:
-            assert function.role is not None
-            wildcard_reason = (
-                "Resource '*' is only for xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), "
-                "which support no resource-level permissions"
-            )
-            if function is self.find_targets:
-                wildcard_reason += "; and ec2:DescribeInstances (read-only address lookup of the recovered instance), which supports none either"
-            suppressions = [
-                {
-                    "id": "AwsSolutions-IAM4",
-                    "reason": "AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup/CreateLogStream/PutLogEvents for the "
-                    "function's own logging; it carries no data access",
-                    "appliesTo": [
-                        "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-                    ],
-                },
-                {"id": "AwsSolutions-IAM5", "reason": wildcard_reason, "appliesTo": ["Resource::*"]},
-            ]
-            if function is self.update_dns:
-                suppressions.append(
-                    {
-                        "id": "AwsSolutions-IAM5",
-                        "reason": "route53:GetChange reads the status of the change UpdateDns just made; change ids are "
-                        "generated per request, so the ARN cannot name them in advance",
-                        "appliesTo": ["Resource::arn:<AWS::Partition>:route53:::change/*"],
-                    }
-                )
-            NagSuppressions.add_resource_suppressions(function.role, suppressions, apply_to_children=True)
-
-    def _grant_dns(self, config: FailoverConfig) -> None:
-        """UpdateDns may only UPSERT the configured record names and type in the one zone."""
-        stack = Stack.of(self)
-        zone_arn = stack.format_arn(
+        self._zone_arn = Stack.of(self).format_arn(
             service="route53", region="", account="", resource="hostedzone", resource_name=config.dns.hosted_zone_id
         )
-        read_zone = iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[zone_arn])
-        self.update_dns.add_to_role_policy(read_zone)
-        self.report_failure.add_to_role_policy(read_zone)
-        record_names = [name for name in (config.dns.record_name, config.dns.drill_record_name) if name]
-        self.update_dns.add_to_role_policy(
+        self.by_state: dict[StateName, lambda_.Function] = {}
+        for task in TASKS:
+            function = self._function(task)
+            self._grant(task, function, api_token, topic, idempotency_table, lock_table)
+            self._acknowledge_findings(task, function)
+            self.by_state[task.state] = function
+
+    def __getitem__(self, state: StateName) -> lambda_.Function:
+        return self.by_state[state]
+
+    def _function(self, task: TaskSpec) -> lambda_.Function:
+        """The one way this project makes a function: same runtime, code asset, logging and tracing."""
+        log_group = logs.LogGroup(
+            self, f"{task.state}Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+        )
+        environment = {
+            Variable.CONFIG.value: self._config.to_environment(),
+            POWERTOOLS_SERVICE_NAME: SERVICE,
+            POWERTOOLS_METRICS_NAMESPACE: NAMESPACE,
+            POWERTOOLS_LOG_LEVEL: "INFO",
+            **{variable.value: self._values[variable] for variable in sorted(task.variables)},
+        }
+        return lambda_.Function(
+            self,
+            task.state.value,
+            description=f"DR Autopilot: the {task.state} state",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.X86_64,
+            code=self._code,
+            handler=task.handler,
+            memory_size=256,
+            timeout=Duration.seconds(task.timeout(self._config)),
+            environment=environment,
+            tracing=lambda_.Tracing.ACTIVE,
+            logging_format=lambda_.LoggingFormat.JSON,
+            log_group=log_group,
+        )
+
+    def _grant(
+        self,
+        task: TaskSpec,
+        function: lambda_.Function,
+        api_token: secretsmanager.ISecret,
+        topic: sns.ITopic,
+        idempotency_table: dynamodb.ITable,
+        lock_table: dynamodb.ITable,
+    ) -> None:
+        """Exactly what the state table says the task needs, each as narrow as AWS allows."""
+        if Need.API_TOKEN in task.needs:
+            api_token.grant_read(function)
+        if Need.TOPIC in task.needs:
+            topic.grant_publish(function)
+        if Need.LOCK_TABLE in task.needs:
+            lock_table.grant_read_write_data(function)
+        if Need.IDEMPOTENCY_TABLE in task.needs:
+            idempotency_table.grant_read_write_data(function)
+        if Need.EC2_READ in task.needs:
+            # EC2 DescribeInstances supports no resource-level scoping; it only reads.
+            function.add_to_role_policy(iam.PolicyStatement(actions=["ec2:DescribeInstances"], resources=["*"]))
+        if Need.DNS_READ in task.needs:
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[self._zone_arn])
+            )
+        if Need.DNS_CHANGE in task.needs:
+            self._grant_dns_change(function)
+
+    def _grant_dns_change(self, function: lambda_.Function) -> None:
+        """UPSERT only the configured record names and type in the one zone, and read its changes."""
+        dns = self._config.dns
+        record_names = [name for name in (dns.record_name, dns.drill_record_name) if name]
+        function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["route53:ChangeResourceRecordSets"],
-                resources=[zone_arn],
+                resources=[self._zone_arn],
                 conditions={
                     "ForAllValues:StringEquals": {
                         "route53:ChangeResourceRecordSetsNormalizedRecordNames": record_names,
-                        "route53:ChangeResourceRecordSetsRecordTypes": [config.dns.record_type],
+                        "route53:ChangeResourceRecordSetsRecordTypes": [dns.record_type],
                         "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
                     }
                 },
             )
         )
-        change_arn = stack.format_arn(service="route53", region="", account="", resource="change", resource_name="*")
-        self.update_dns.add_to_role_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
+        change_arn = Stack.of(self).format_arn(
+            service="route53", region="", account="", resource="change", resource_name="*"
+        )
+        function.add_to_role_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
 
-    def _function(
-        self, state: str, module: str, timeout: int = 30, environment: dict[str, str] | None = None
-    ) -> lambda_.Function:
-        """The one way this project makes a function: same runtime, code asset, logging and tracing."""
-        log_group = logs.LogGroup(
-            self, f"{state}Logs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
-        )
-        return lambda_.Function(
-            self,
-            state,
-            description=f"DR Autopilot: the {state} state",
-            runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
-            code=self._code,
-            handler=f"dr_autopilot.handlers.{module}.handler",
-            memory_size=256,
-            timeout=Duration.seconds(timeout),
-            environment={**self._environment, **(environment or {})},
-            tracing=lambda_.Tracing.ACTIVE,
-            logging_format=lambda_.LoggingFormat.JSON,
-            log_group=log_group,
-        )
+    @staticmethod
+    def _acknowledge_findings(task: TaskSpec, function: lambda_.Function) -> None:
+        """cdk-nag findings that stay, each with the reason it is acceptable for that role."""
+        assert function.role is not None
+        suppressions = [
+            {
+                "id": "AwsSolutions-IAM4",
+                "reason": "AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup/CreateLogStream/PutLogEvents for "
+                "the function's own logging; it carries no data access",
+                "appliesTo": [BASIC_EXECUTION_ROLE],
+            },
+            {
+                "id": "AwsSolutions-IAM5",
+                "reason": XRAY_WILDCARD + (EC2_WILDCARD if Need.EC2_READ in task.needs else ""),
+                "appliesTo": ["Resource::*"],
+            },
+        ]
+        if Need.DNS_CHANGE in task.needs:
+            suppressions.append(
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "route53:GetChange reads the status of the change this function just made; change ids "
+                    "are generated per request, so the ARN cannot name them in advance",
+                    "appliesTo": ["Resource::arn:<AWS::Partition>:route53:::change/*"],
+                }
+            )
+        NagSuppressions.add_resource_suppressions(function.role, suppressions, apply_to_children=True)

@@ -4,9 +4,11 @@ ValidateInput -> AcquireLock -> [WaitForApproval] -> CheckReplication -> ChooseR
 -> PollJob <-> WaitForJob -> FindTargets -> HealthCheck <-> WaitForHealth -> UpdateDns
 -> ReportSuccess. Any failure after the input is accepted: ReportFailure -> FailoverFailed.
 
-Waits come from the data (`$.job.waitSeconds`, `$.health.waitSeconds`), so the loops are
-adaptive and a local drill can run them short; every loop has a bound enforced by its Lambda
-(job timeout, health-check attempts) and the whole execution has a timeout.
+Every state is named from `dr_autopilot.states.StateName`, and every task's function and result
+path come from the state table. Waits come from the data (`$.job.waitSeconds`,
+`$.health.waitSeconds`), so the loops are adaptive and a local drill can run them short; every
+loop has a bound enforced by its Lambda (job timeout, health-check attempts) and the whole
+execution has a timeout.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from cdk_nag import NagSuppressions
 from constructs import Construct
 from dr_autopilot.config import FailoverConfig
+from dr_autopilot.errors import ApprovalTimedOut, DnsChangePending, DnsThrottled, ServiceUnavailable
+from dr_autopilot.states import TASK_BY_STATE, StateName
 
 from infrastructure.constructs.functions import WorkflowFunctions
 
 # Errors that mean "the provider or AWS had a bad moment": worth retrying the step.
 # Every step is safe to repeat: reads are reads, the launch is idempotent per execution and the
 # DNS change is an UPSERT. Sandbox.Timedout / Lambda.Unknown: the function timed out or crashed.
-TRANSIENT = ["ServiceUnavailable", "Sandbox.Timedout", "Lambda.Unknown"]
-DNS_PENDING = ["DnsChangePending", "DnsThrottled"]
+TRANSIENT = [ServiceUnavailable.__name__, "Sandbox.Timedout", "Lambda.Unknown"]
+DNS_PENDING = [DnsChangePending.__name__, DnsThrottled.__name__]
 
 
 class FailoverWorkflow(Construct):
@@ -33,99 +37,17 @@ class FailoverWorkflow(Construct):
         self, scope: Construct, construct_id: str, *, config: FailoverConfig, functions: WorkflowFunctions
     ) -> None:
         super().__init__(scope, construct_id)
+        self._config = config
         self._functions = functions
+        self._report_failure = self._failure_path()
 
-        input_rejected = sfn.Fail(self, "InputRejected", error_path="$.Error", cause_path="$.Cause")
-        failed = sfn.Fail(self, "FailoverFailed", error_path="$.error.Error", cause_path="$.summary.headline")
-        failed_unreported = sfn.Fail(
-            self,
-            "FailoverFailedUnreported",
-            error_path="$.error.Error",
-            cause="The failover failed and the failure notification could not be sent",
+        check_replication = self._task(StateName.CHECK_REPLICATION)
+        check_replication.next(self._task(StateName.CHOOSE_RECOVERY_POINT)).next(self._dry_run_or_launch())
+        definition = (
+            self._validate_input()
+            .next(self._task(StateName.ACQUIRE_LOCK))
+            .next(self._lock_decision(self._approval_gate(check_replication)))
         )
-        report_failure = self._task("ReportFailure", functions.report_failure, "$.summary")
-        report_failure.add_retry(
-            errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
-        )
-        report_failure.add_catch(failed_unreported, errors=["States.ALL"], result_path="$.reportError")
-        report_failure.next(failed)
-
-        validate_input = tasks.LambdaInvoke(
-            self,
-            "ValidateInput",
-            lambda_function=functions.validate_input,
-            payload=sfn.TaskInput.from_object(
-                {
-                    "input": sfn.JsonPath.object_at("$"),
-                    "execution": {
-                        "id": sfn.JsonPath.execution_id,
-                        "name": sfn.JsonPath.execution_name,
-                        "startTime": sfn.JsonPath.execution_start_time,
-                    },
-                }
-            ),
-            payload_response_only=True,
-            result_selector={"request": sfn.JsonPath.object_at("$")},
-            result_path="$",
-        )
-        # The input may not even be an object, so the error replaces the state instead of joining it.
-        validate_input.add_catch(input_rejected, errors=["States.ALL"], result_path="$")
-
-        acquire_lock = self._task("AcquireLock", functions.acquire_lock, "$.lock", report_failure)
-        deduplicated = sfn.Succeed(
-            self, "Deduplicated", comment="Another failover holds the lock: this alarm was recorded, nothing launched"
-        )
-        in_progress = sfn.Fail(self, "FailoverInProgress", error="FailoverInProgress", cause_path="$.lock.detail")
-        check_replication = self._task("CheckReplication", functions.check_replication, "$.replication", report_failure)
-        choose_point = self._task(
-            "ChooseRecoveryPoint", functions.choose_recovery_point, "$.recoveryPoint", report_failure
-        )
-        launch = self._task("LaunchRecovery", functions.launch_recovery, "$.launch", report_failure)
-        poll = self._task("PollJob", functions.poll_job, "$.job", report_failure)
-        find_targets = self._task("FindTargets", functions.find_targets, "$.target", report_failure)
-        health_check = self._task("HealthCheck", functions.health_check, "$.health", report_failure)
-        update_dns = self._task("UpdateDns", functions.update_dns, "$.dns", report_failure)
-        update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
-        report_success = self._task("ReportSuccess", functions.report_success, "$.summary", report_failure)
-        succeeded = sfn.Succeed(self, "FailoverSucceeded", output_path="$.summary")
-
-        wait_for_job = sfn.Wait(self, "WaitForJob", time=sfn.WaitTime.seconds_path("$.job.waitSeconds"))
-        wait_for_health = sfn.Wait(self, "WaitForHealth", time=sfn.WaitTime.seconds_path("$.health.waitSeconds"))
-        job_done = (
-            sfn.Choice(self, "JobCompleted?")
-            .when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), find_targets)
-            .otherwise(wait_for_job)
-        )
-        wait_for_job.next(poll)
-        healthy = (
-            sfn.Choice(self, "TargetHealthy?")
-            .when(sfn.Condition.boolean_equals("$.health.healthy", True), update_dns)
-            .otherwise(wait_for_health)
-        )
-        wait_for_health.next(health_check)
-        dry_run = (
-            sfn.Choice(self, "DryRun?")
-            .when(sfn.Condition.boolean_equals("$.request.dryRun", True), report_success)
-            .otherwise(launch)
-        )
-
-        lock_taken = (
-            sfn.Choice(self, "LockAcquired?")
-            .when(
-                sfn.Condition.boolean_equals("$.lock.acquired", True),
-                self._approval_gate(config, check_replication, report_failure),
-            )
-            .when(sfn.Condition.string_equals("$.request.trigger", "alarm"), deduplicated)
-            .otherwise(in_progress)
-        )
-        definition = validate_input.next(acquire_lock).next(lock_taken)
-        check_replication.next(choose_point).next(dry_run)
-        launch.next(poll)
-        poll.next(job_done)
-        find_targets.next(health_check)
-        health_check.next(healthy)
-        update_dns.next(report_success)
-        report_success.next(succeeded)
 
         self.log_group = logs.LogGroup(
             self, "ExecutionLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
@@ -140,6 +62,185 @@ class FailoverWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
+        self._acknowledge_findings()
+
+    # ------------------------------------------------------------------------------ the path
+    def _validate_input(self) -> tasks.LambdaInvoke:
+        """The first task: its input is the execution's input plus its id, name and start time."""
+        validate_input = tasks.LambdaInvoke(
+            self,
+            StateName.VALIDATE_INPUT,
+            lambda_function=self._functions[StateName.VALIDATE_INPUT],
+            payload=sfn.TaskInput.from_object(
+                {
+                    "input": sfn.JsonPath.object_at("$"),
+                    "execution": {
+                        "id": sfn.JsonPath.execution_id,
+                        "name": sfn.JsonPath.execution_name,
+                        "startTime": sfn.JsonPath.execution_start_time,
+                    },
+                }
+            ),
+            payload_response_only=True,
+            result_selector={TASK_BY_STATE[StateName.VALIDATE_INPUT].result_key: sfn.JsonPath.object_at("$")},
+            result_path="$",
+        )
+        # The input may not even be an object, so the error replaces the state instead of joining it.
+        input_rejected = sfn.Fail(self, StateName.INPUT_REJECTED, error_path="$.Error", cause_path="$.Cause")
+        validate_input.add_catch(input_rejected, errors=["States.ALL"], result_path="$")
+        return validate_input
+
+    def _lock_decision(self, proceed: sfn.IChainable) -> sfn.Choice:
+        """Go on with the lock; an alarm that finds it taken is a duplicate, a console start is refused."""
+        deduplicated = sfn.Succeed(
+            self,
+            StateName.DEDUPLICATED,
+            comment="Another failover holds the lock: this alarm was recorded, nothing launched",
+        )
+        # The Fail state's error is its own name: what `dr-autopilot watch` and the console show.
+        in_progress = sfn.Fail(
+            self, StateName.FAILOVER_IN_PROGRESS, error=StateName.FAILOVER_IN_PROGRESS, cause_path="$.lock.detail"
+        )
+        return (
+            sfn.Choice(self, StateName.LOCK_ACQUIRED)
+            .when(sfn.Condition.boolean_equals("$.lock.acquired", True), proceed)
+            .when(sfn.Condition.string_equals("$.request.trigger", "alarm"), deduplicated)
+            .otherwise(in_progress)
+        )
+
+    def _approval_gate(self, proceed: sfn.IChainable) -> sfn.IChainable:
+        """Alarm-started runs wait for on-call approval when `trigger.approval` is `approve`."""
+        trigger = self._config.trigger
+        if trigger is None or trigger.approval == "auto":
+            return proceed
+        wait_for_approval = tasks.LambdaInvoke(
+            self,
+            StateName.WAIT_FOR_APPROVAL,
+            lambda_function=self._functions[StateName.WAIT_FOR_APPROVAL],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"taskToken": sfn.JsonPath.task_token, "state": sfn.JsonPath.object_at("$")}
+            ),
+            task_timeout=sfn.Timeout.duration(Duration.seconds(trigger.approval_timeout_seconds)),
+            result_path=TASK_BY_STATE[StateName.WAIT_FOR_APPROVAL].result_path,
+        )
+        if trigger.on_approval_timeout == "proceed":
+            on_timeout: sfn.IChainable = sfn.Pass(
+                self,
+                StateName.APPROVAL_TIMED_OUT_PROCEEDING,
+                result=sfn.Result.from_object({"decision": "proceed after timeout"}),
+                result_path=TASK_BY_STATE[StateName.WAIT_FOR_APPROVAL].result_path,
+            ).next(proceed)
+        else:
+            on_timeout = sfn.Pass(
+                self,
+                StateName.APPROVAL_TIMED_OUT,
+                result=sfn.Result.from_object(
+                    {
+                        "Error": ApprovalTimedOut.__name__,
+                        "Cause": f"nobody approved within {trigger.approval_timeout_seconds} s; aborted as configured",
+                    }
+                ),
+                result_path="$.error",
+            ).next(self._report_failure)
+        wait_for_approval.add_catch(on_timeout, errors=["States.Timeout"], result_path="$.timeout")
+        wait_for_approval.add_catch(self._report_failure, errors=["States.ALL"], result_path="$.error")
+        return (
+            sfn.Choice(self, StateName.APPROVAL_REQUIRED)
+            .when(sfn.Condition.boolean_equals("$.lock.approvalRequired", True), wait_for_approval.next(proceed))
+            .otherwise(proceed)
+        )
+
+    def _dry_run_or_launch(self) -> sfn.Choice:
+        """A dry run ends after the checks; a real run launches and follows the job to DNS."""
+        report_success = self._task(StateName.REPORT_SUCCESS)
+        report_success.next(sfn.Succeed(self, StateName.FAILOVER_SUCCEEDED, output_path="$.summary"))
+        update_dns = self._task(StateName.UPDATE_DNS)
+        update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
+        update_dns.next(report_success)
+        launch = self._task(StateName.LAUNCH_RECOVERY)
+        launch.next(self._job_loop(then=self._health_loop(then=update_dns)))
+        return (
+            sfn.Choice(self, StateName.DRY_RUN)
+            .when(sfn.Condition.boolean_equals("$.request.dryRun", True), report_success)
+            .otherwise(launch)
+        )
+
+    def _job_loop(self, then: sfn.IChainable) -> sfn.IChainable:
+        """PollJob, and wait $.job.waitSeconds until the job completes (PollJob raises on failure or timeout)."""
+        poll = self._task(StateName.POLL_JOB)
+        wait = sfn.Wait(self, StateName.WAIT_FOR_JOB, time=sfn.WaitTime.seconds_path("$.job.waitSeconds"))
+        wait.next(poll)
+        find_targets = self._task(StateName.FIND_TARGETS)
+        find_targets.next(then)
+        return poll.next(
+            sfn.Choice(self, StateName.JOB_COMPLETED)
+            .when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), find_targets)
+            .otherwise(wait)
+        )
+
+    def _health_loop(self, then: sfn.IChainable) -> sfn.IChainable:
+        """HealthCheck, and wait $.health.waitSeconds until healthy (HealthCheck raises after maxAttempts)."""
+        health_check = self._task(StateName.HEALTH_CHECK)
+        wait = sfn.Wait(self, StateName.WAIT_FOR_HEALTH, time=sfn.WaitTime.seconds_path("$.health.waitSeconds"))
+        wait.next(health_check)
+        return health_check.next(
+            sfn.Choice(self, StateName.TARGET_HEALTHY)
+            .when(sfn.Condition.boolean_equals("$.health.healthy", True), then)
+            .otherwise(wait)
+        )
+
+    # ------------------------------------------------------------------------ failure path
+    def _failure_path(self) -> tasks.LambdaInvoke:
+        """ReportFailure (retried, since it is the message that matters) -> FailoverFailed; if even
+        the report fails, FailoverFailedUnreported says so."""
+        failed = sfn.Fail(self, StateName.FAILOVER_FAILED, error_path="$.error.Error", cause_path="$.summary.headline")
+        failed_unreported = sfn.Fail(
+            self,
+            StateName.FAILOVER_FAILED_UNREPORTED,
+            error_path="$.error.Error",
+            cause="The failover failed and the failure notification could not be sent",
+        )
+        report_failure = tasks.LambdaInvoke(
+            self,
+            StateName.REPORT_FAILURE,
+            lambda_function=self._functions[StateName.REPORT_FAILURE],
+            payload_response_only=True,
+            result_path=TASK_BY_STATE[StateName.REPORT_FAILURE].result_path,
+        )
+        self._retry_transient(report_failure)
+        report_failure.add_retry(
+            errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
+        )
+        report_failure.add_catch(failed_unreported, errors=["States.ALL"], result_path="$.reportError")
+        report_failure.next(failed)
+        return report_failure
+
+    def _task(self, state: StateName) -> tasks.LambdaInvoke:
+        """A task of the state table: its function, its result path, transient errors retried with
+        backoff and jitter, every other error to ReportFailure."""
+        task = tasks.LambdaInvoke(
+            self,
+            state,
+            lambda_function=self._functions[state],
+            payload_response_only=True,
+            result_path=TASK_BY_STATE[state].result_path,
+        )
+        self._retry_transient(task)
+        task.add_catch(self._report_failure, errors=["States.ALL"], result_path="$.error")
+        return task
+
+    @staticmethod
+    def _retry_transient(task: tasks.LambdaInvoke) -> None:
+        task.add_retry(
+            errors=TRANSIENT,
+            interval=Duration.seconds(3),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+
+    def _acknowledge_findings(self) -> None:
         NagSuppressions.add_resource_suppressions(
             self.state_machine.role,
             [
@@ -159,75 +260,3 @@ class FailoverWorkflow(Construct):
             ],
             apply_to_children=True,
         )
-
-    def _approval_gate(
-        self, config: FailoverConfig, proceed: sfn.IChainable, report_failure: sfn.IChainable
-    ) -> sfn.IChainable:
-        """Alarm-started runs wait for on-call approval when `trigger.approval` is `approve`."""
-        trigger = config.trigger
-        if trigger is None or trigger.approval == "auto":
-            return proceed
-        wait_for_approval = tasks.LambdaInvoke(
-            self,
-            "WaitForApproval",
-            lambda_function=self._functions.request_approval,
-            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-            payload=sfn.TaskInput.from_object(
-                {"taskToken": sfn.JsonPath.task_token, "state": sfn.JsonPath.object_at("$")}
-            ),
-            task_timeout=sfn.Timeout.duration(Duration.seconds(trigger.approval_timeout_seconds)),
-            result_path="$.approval",
-        )
-        if trigger.on_approval_timeout == "proceed":
-            on_timeout: sfn.IChainable = sfn.Pass(
-                self,
-                "ApprovalTimedOutProceeding",
-                result=sfn.Result.from_object({"decision": "proceed after timeout"}),
-                result_path="$.approval",
-            ).next(proceed)
-        else:
-            on_timeout = sfn.Pass(
-                self,
-                "ApprovalTimedOut",
-                result=sfn.Result.from_object(
-                    {
-                        "Error": "ApprovalTimedOut",
-                        "Cause": f"nobody approved within {trigger.approval_timeout_seconds} s; aborted as configured",
-                    }
-                ),
-                result_path="$.error",
-            ).next(report_failure)
-        wait_for_approval.add_catch(on_timeout, errors=["States.Timeout"], result_path="$.timeout")
-        wait_for_approval.add_catch(report_failure, errors=["States.ALL"], result_path="$.error")
-        return (
-            sfn.Choice(self, "ApprovalRequired?")
-            .when(sfn.Condition.boolean_equals("$.lock.approvalRequired", True), wait_for_approval.next(proceed))
-            .otherwise(proceed)
-        )
-
-    def _task(
-        self,
-        state: str,
-        function: object,
-        result_path: str,
-        on_failure: sfn.IChainable | None = None,
-        retry_transient: bool = True,
-    ) -> tasks.LambdaInvoke:
-        task = tasks.LambdaInvoke(
-            self,
-            state,
-            lambda_function=function,
-            payload_response_only=True,
-            result_path=result_path,
-        )
-        if retry_transient:
-            task.add_retry(
-                errors=TRANSIENT,
-                interval=Duration.seconds(3),
-                max_attempts=3,
-                backoff_rate=2,
-                jitter_strategy=sfn.JitterType.FULL,
-            )
-        if on_failure is not None:
-            task.add_catch(on_failure, errors=["States.ALL"], result_path="$.error")
-        return task

@@ -146,11 +146,9 @@ class FailoverConfig(_Section):
         except ValidationError as error:
             problems = []
             for item in error.errors():
-                path = ".".join(
-                    str(part)
-                    for part in (source, *item["loc"])
-                    if not str(part).startswith(("function-", "literal[", "list["))
-                )
+                # pydantic names union branches in the location; an unknown key is its own location
+                tags = () if item["type"] == "extra_forbidden" else ("function-", "literal[", "list[")
+                path = ".".join(str(part) for part in (source, *item["loc"]) if not str(part).startswith(tags))
                 problems.append(f"  {path}: {item['msg']}")
             raise ConfigError(f"invalid configuration ({len(problems)} problem(s)):\n" + "\n".join(problems)) from None
 

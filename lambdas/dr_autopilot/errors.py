@@ -2,7 +2,9 @@
 
 Step Functions sees a Lambda's exception class name as the error name, so the workflow's
 `Retry` and `Catch` rules match these names. Renaming one is a breaking change to the
-workflow; `tests/unit/test_error_contract.py` keeps both sides in step.
+workflow. `tests/infrastructure/test_stack.py` checks that every name the workflow matches is
+defined here; `tests/infrastructure/test_state_table.py` that every class here is raised by the
+code (or says which other party uses its name).
 """
 
 
@@ -69,12 +71,13 @@ class NoPointInTime(ProviderError):
 
 
 # --- workflow decisions ------------------------------------------------------------------------
+class MissingStepResult(DrAutopilotError):
+    """A step ran without the result of an earlier step it depends on (the state machine's order
+    was broken, or its input was edited by hand); nothing was done by this step."""
+
+
 class ReplicationNotReady(DrAutopilotError):
     """Some machines are not in Continuous Data Replication or lag too far; failover refused."""
-
-
-class LaunchRejected(DrAutopilotError):
-    """The provider refused to start the launch job."""
 
 
 class JobFailed(DrAutopilotError):
@@ -87,10 +90,6 @@ class JobTimedOut(DrAutopilotError):
 
 class TargetNotFound(DrAutopilotError):
     """The recovered webserver has no reachable address (no replica, no public IP, not in EC2)."""
-
-
-class TargetNotYetHealthy(DrAutopilotError):
-    """The landing page did not pass this probe; the workflow probes again after a wait."""
 
 
 class TargetUnhealthy(DrAutopilotError):
@@ -113,9 +112,15 @@ class LaunchIncomplete(DrAutopilotError):
     """The job completed but not every machine has a launched target."""
 
 
+class NotificationFailed(DrAutopilotError):
+    """SNS did not take a message for on-call staff (after botocore's retries)."""
+
+
 class ApprovalRejected(DrAutopilotError):
-    """On-call staff rejected an alarm-started failover at the approval gate."""
+    """On-call staff rejected an alarm-started failover at the approval gate. Raised by no function:
+    the CLI answers the task token with this name (`SendTaskFailure`)."""
 
 
 class ApprovalTimedOut(DrAutopilotError):
-    """Nobody answered the approval request in time and the configuration says abort."""
+    """Nobody answered the approval request in time and the configuration says abort. Raised by no
+    function: the workflow's approval-timeout path records this name."""

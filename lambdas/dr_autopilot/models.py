@@ -72,6 +72,10 @@ class FailoverInput(BaseModel):
     reason: Annotated[str, StringConstraints(max_length=1024)] = ""
     alarm: AlarmTrigger | None = None
 
+    def to_execution_input(self) -> dict[str, object]:
+        """The JSON the state machine is started with (what the console, CLI and drill send)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
     @field_validator("point_in_time", mode="before")
     @classmethod
     def _latest_or_timestamp(cls, value: object) -> object:
@@ -158,9 +162,6 @@ class JobProgress(StateModel):
     log_lines: int
     new_log_lines: Annotated[list[SafeText], Field(max_length=MAX_LISTED)] = []
     converters_finished: bool = False
-    converters_finished_at: datetime | None = None
-    created_at: datetime | None = None
-    ended_at: datetime | None = None
     polls: int = 0
     wait_seconds: int = 0
     elapsed_seconds: float = 0.0
@@ -173,8 +174,6 @@ class Target(StateModel):
     instance_id: str | None = None
     address: str
     address_source: Literal["replica", "ec2"]
-    launched_machines: int
-    expected_machines: int
 
 
 class HealthResult(StateModel):

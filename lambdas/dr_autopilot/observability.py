@@ -1,4 +1,4 @@
-"""Logger, Tracer and Metrics, created once for every function."""
+"""Logger, Tracer and Metrics, created once for every function, and what every handler wears."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot.states import StateName
+
 SERVICE = "dr-autopilot"
 NAMESPACE = "DrAutopilot"
 
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def correlate(event: Any) -> None:
@@ -31,17 +35,21 @@ def correlate(event: Any) -> None:
         logger.set_correlation_id(execution_id)
 
 
-Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+def instrumented(state: StateName) -> Callable[[Handler], Handler]:
+    """What the handler of `state` wears, in Powertools' documented order: Lambda context on every
+    log line (with the execution id as correlation id), tracing, metrics flushed at the end; and,
+    before anything else, the check that the function has every setting its state needs."""
 
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def checked(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            from dr_autopilot.dependencies import check_needs  # builds clients: not at import time
 
-def instrumented(handler: Handler) -> Handler:
-    """What every handler wears, in Powertools' documented order: Lambda context on every log
-    line (with the execution id as correlation id), tracing, and metrics flushed at the end."""
+            correlate(event)
+            check_needs(state)
+            return handler(event, context)
 
-    @functools.wraps(handler)
-    def correlated(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        correlate(event)
-        return handler(event, context)
+        wrapped = logger.inject_lambda_context(tracer.capture_lambda_handler(metrics.log_metrics(checked)))
+        return functools.wraps(handler)(wrapped)
 
-    wrapped = logger.inject_lambda_context(tracer.capture_lambda_handler(metrics.log_metrics(correlated)))
-    return functools.wraps(handler)(wrapped)
+    return decorate

@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aws_cdk import aws_sns as sns
 
+import infrastructure.app as app_module
 from infrastructure.app import STACK_NAME, build_app
+from infrastructure.stack import DrAutopilotStack
 from local.environment import SynthError, base_context, synthesize
 
 CONTEXT = {**base_context(), "aws:cdk:bundling-stacks": []}
 
 
 def nag_report() -> list[dict[str, str]]:
+    """The rows of the AwsSolutions report that cdk-nag writes when the app is synthesized."""
     with tempfile.TemporaryDirectory() as outdir:
         build_app(context=CONTEXT, outdir=outdir).synth()
         (report,) = Path(outdir).glob("AwsSolutions-*NagReport.csv")
@@ -23,9 +27,13 @@ def nag_report() -> list[dict[str, str]]:
 
 
 def test_no_open_findings_and_every_acknowledgement_has_a_specific_reason() -> None:
+    # Given the app with cdk.json's example configuration
+    # When it is synthesized with the AwsSolutions checks
     rows = nag_report()
+    # Then cdk-nag ran and left no finding open
     assert rows, "cdk-nag did not run"
     assert [r for r in rows if r["Compliance"] == "Non-Compliant"] == []
+    # And every acknowledged finding gives a reason of some length that names what it is about
     suppressed = [r for r in rows if r["Compliance"] == "Suppressed"]
     assert suppressed
     for row in suppressed:
@@ -44,21 +52,18 @@ def test_no_open_findings_and_every_acknowledgement_has_a_specific_reason() -> N
         ), row
 
 
-def test_a_new_unacknowledged_finding_fails_synth() -> None:
-    # The check above must be able to fail: an SNS topic without encryption or TLS is a finding
-    import infrastructure.app as app_module
-
-    original = app_module.DrAutopilotStack
-
-    class WithCarelessTopic(original):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: object, **kwargs: object) -> None:
+def test_a_new_unacknowledged_finding_fails_synth(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the stack gains an SNS topic without encryption or TLS, a finding nobody acknowledged
+    # (the check above must be able to fail)
+    class WithCarelessTopic(DrAutopilotStack):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             sns.Topic(self, "CarelessTopic")
 
-    app_module.DrAutopilotStack = WithCarelessTopic
-    try:
-        with pytest.raises(SynthError, match="AwsSolutions-SNS"):
-            synthesize(CONTEXT)
-    finally:
-        app_module.DrAutopilotStack = original
+    monkeypatch.setattr(app_module, "DrAutopilotStack", WithCarelessTopic)
+    # When the app is synthesized
+    # Then synth stops on the AwsSolutions-SNS finding, as `cdk synth` and `cdk deploy` would
+    with pytest.raises(SynthError, match="AwsSolutions-SNS"):
+        synthesize(CONTEXT)
+    # And the stack keeps the name the deployment and the tools look it up by
     assert STACK_NAME == "DrAutopilot"

@@ -129,6 +129,12 @@ def assert_refused_or_valid(raw: object) -> None:
 )
 @given(console_inputs)
 def test_console_inputs_are_refused_naming_the_field_or_accepted_only_if_valid(raw: object) -> None:
+    # Given whatever an operator could paste into the console as execution input: wrong types,
+    # unknown fields, odd timestamps, injection strings, huge text, or not even a JSON object
+    # When ValidateInput reads it
+    # Then it is refused with InvalidInput naming the field (or saying it must be an object)
+    # And it is accepted only if the committed schema agrees, its point in time is not in the future
+    # and the requester and reason fit their limits
     assert_refused_or_valid(raw)
 
 
@@ -137,8 +143,11 @@ def alarm_rule() -> dict[str, Any]:
     from local.environment import base_context, synthesize
 
     template = synthesize({**base_context(), "aws:cdk:bundling-stacks": []})
-    (rule,) = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    return rule  # type: ignore[no-any-return]
+    rules: list[dict[str, Any]] = [
+        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"
+    ]
+    (rule,) = rules
+    return rule
 
 
 @settings(
@@ -151,12 +160,18 @@ def alarm_rule() -> dict[str, Any]:
     time=st.one_of(timestamps.map(str), st.just("2026-11-25T02:59:00Z")),
 )
 def test_alarm_events_start_only_valid_failovers(name: str, state: str, reason: str, time: str) -> None:
+    # Given the deployed EventBridge rule and an alarm state change with any name, state, reason and time
     rule = alarm_rule()
     event = alarm_event(name, state=state, reason=reason, time=time)
+    # When the rule is matched against the event
     if not matches(rule["EventPattern"], event):
+        # Then only events other than the site-down alarm going into ALARM are ignored
         assert name != "www-example-com-down" or state != "ALARM"
         return
+    # Then only the site-down alarm going into ALARM starts a failover
     assert name == "www-example-com-down" and state == "ALARM"
+    # And ValidateInput, reading the input that the rule's transformer builds from the event, accepts
+    # an alarm-triggered request with a reason that fits; only a malformed event time makes it refuse
     started_input = json.loads(transform(rule["Targets"][0]["InputTransformer"], event))
     outcome = run(started_input)
     if isinstance(outcome, InvalidInput):
@@ -168,6 +183,11 @@ def test_alarm_events_start_only_valid_failovers(name: str, state: str, reason: 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=st.sampled_from([Machine, Job, Replica, PointInTime, Project]), body=any_json)
 def test_malformed_cloudendure_answers_raise_invalid_response(model: type, body: object) -> None:
+    # Given any JSON body where CloudEndure should have answered a machine, job, replica,
+    # recovery point or project
+    # When the client parses it
+    # Then it either fits the model, or fails with InvalidResponse naming the model; any other
+    # exception fails the test
     try:
         CloudEndureClient._parse(model, body)
     except InvalidResponse as error:

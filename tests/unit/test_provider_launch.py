@@ -10,12 +10,14 @@ from dr_autopilot.models import Mode
 from dr_autopilot.providers.cloudendure.models import LaunchItem, LaunchType
 from dr_autopilot.providers.cloudendure.provider import CloudEndureProvider
 
+from local.cloudendure import CloudEndureEmulator
 from local.environment import base_context
 from tests.client.test_client_flow import client_for
 from tests.conftest import EmulatorFactory
 
 
-def provider_for(emulator) -> CloudEndureProvider:  # type: ignore[no-untyped-def]
+def provider_for(emulator: CloudEndureEmulator) -> CloudEndureProvider:
+    """The CloudEndure provider, configured as cdk.json's example but talking to `emulator`."""
     raw = base_context()["drAutopilot"]
     config = FailoverConfig.parse({**raw, "cloudendure": {**raw["cloudendure"], "apiUrl": emulator.base_url}})
     return CloudEndureProvider(client_for(emulator), config)
@@ -29,8 +31,9 @@ def test_a_retried_launch_adopts_the_job_its_earlier_attempt_started(start_emula
     first = provider.launch(Mode.RECOVERY, None, not_before=checked_at)
     # When the step runs again
     again = provider.launch(Mode.RECOVERY, None, not_before=checked_at)
-    # Then it reports the same job and nothing new was launched
+    # Then it adopts and reports the job of the first attempt
     assert again.adopted and again.job_id == first.job_id
+    # And CloudEndure accepted only the one launch
     assert emulator.account.launches_accepted == 1
 
 
@@ -43,7 +46,9 @@ def test_a_job_started_before_this_execution_is_reported_as_already_running(star
     emulator.clock.advance(1)
     provider = provider_for(emulator)
     checked_at = provider.assess_replication().checked_at
-    # When this execution launches, then it is told a job is already running; no second launch
+    # When this execution launches
+    # Then it is told a job is already running, an error the workflow reports and does not retry
     with pytest.raises(JobAlreadyRunning):
         provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+    # And no second launch reached CloudEndure
     assert emulator.account.launches_accepted == 1

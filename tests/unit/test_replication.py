@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +18,8 @@ NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 GIB = 1024**3
 
 
-def machine(status: str = "STARTED", **info: object) -> Machine:
+def machine(status: str = "STARTED", info: Mapping[str, object] | None = None) -> Machine:
+    """A machine as CloudEndure lists it, healthy unless `info` overrides its replication fields."""
     replication_info = {
         "totalStorageBytes": 10 * GIB,
         "replicatedStorageBytes": 10 * GIB,
@@ -25,7 +27,7 @@ def machine(status: str = "STARTED", **info: object) -> Machine:
         "rescannedStorageBytes": 0,
         "lastConsistencyDateTime": (NOW - timedelta(seconds=20)).isoformat(),
         "lastSeenDateTime": (NOW - timedelta(seconds=5)).isoformat(),
-        **info,
+        **(info or {}),
     }
     return Machine.model_validate(
         {
@@ -38,7 +40,11 @@ def machine(status: str = "STARTED", **info: object) -> Machine:
 
 
 def test_machine_in_continuous_replication_is_ready_with_its_lag() -> None:
-    verdict = assess_replication(machine(), NOW, ReplicationThresholds(max_lag_seconds=60))
+    # Given a machine fully replicated, its last consistency point 20 seconds old
+    healthy = machine()
+    # When replication is assessed against a 60-second lag limit
+    verdict = assess_replication(healthy, NOW, ReplicationThresholds(max_lag_seconds=60))
+    # Then it is ready for failover, and the lag reported is those 20 seconds
     assert verdict.ready
     assert verdict.lag_seconds == pytest.approx(20)
 
@@ -55,34 +61,63 @@ def test_machine_in_continuous_replication_is_ready_with_its_lag() -> None:
     ],
 )
 def test_machine_not_ready_names_the_reason(info: dict[str, object], reason: str) -> None:
-    verdict = assess_replication(machine(**info), NOW, ReplicationThresholds(max_lag_seconds=60))
+    # Given a replicating machine with one problem: too much lag, a backlog, a rescan, bytes not yet
+    # replicated, no consistency point, or an agent that has gone quiet
+    lagging = machine(info=info)
+    # When replication is assessed against a 60-second lag limit
+    verdict = assess_replication(lagging, NOW, ReplicationThresholds(max_lag_seconds=60))
+    # Then it is not ready, and one of the reasons names that problem
     assert not verdict.ready
     assert any(reason in r for r in verdict.reasons)
 
 
 def test_paused_replication_is_not_ready() -> None:
-    verdict = assess_replication(machine(status="PAUSED"), NOW, ReplicationThresholds())
+    # Given a machine whose replication is paused
+    paused = machine(status="PAUSED")
+    # When replication is assessed with the default thresholds
+    verdict = assess_replication(paused, NOW, ReplicationThresholds())
+    # Then it is not ready, and the reason says replication is paused
     assert not verdict.ready and "replication is PAUSED" in verdict.reasons
 
 
-POINTS = [PointInTime(id=f"p{h}", dateTime=NOW - timedelta(hours=h)) for h in (5, 3, 1)]  # type: ignore[call-arg]
+POINTS = [PointInTime(id=f"p{h}", dateTime=NOW - timedelta(hours=h)) for h in (5, 3, 1)]
+
+
+def chosen_id(requested: datetime | None) -> str | None:
+    """The id of the recovery point chosen among POINTS for `requested`, or None if none is chosen."""
+    point = choose_point_in_time(POINTS, requested)
+    return point.id if point is not None else None
 
 
 def test_latest_chooses_no_point_so_the_launch_takes_the_newest_data() -> None:
+    # Given recovery points 5, 3 and 1 hours old
+    # When the operator asks for the latest data (no timestamp)
+    # Then no point is chosen, so CloudEndure launches from a final snapshot of the newest data
     assert choose_point_in_time(POINTS, None) is None
 
 
 def test_timestamp_chooses_nearest_point_at_or_before_it() -> None:
-    assert choose_point_in_time(POINTS, NOW - timedelta(hours=2)).id == "p3"  # type: ignore[union-attr]
-    assert choose_point_in_time(POINTS, NOW - timedelta(hours=3)).id == "p3"  # type: ignore[union-attr]
-    assert choose_point_in_time(POINTS, NOW).id == "p1"  # type: ignore[union-attr]
+    # Given recovery points 5, 3 and 1 hours old
+    # When the operator asks for a time between two points
+    # Then the newer point before that time is chosen, never one after it
+    assert chosen_id(NOW - timedelta(hours=2)) == "p3"
+    # And a time that matches a point exactly chooses that point
+    assert chosen_id(NOW - timedelta(hours=3)) == "p3"
+    # And a time after every point chooses the newest one
+    assert chosen_id(NOW) == "p1"
 
 
 def test_timestamp_before_every_point_is_a_clear_error() -> None:
+    # Given recovery points 5, 3 and 1 hours old
+    # When the operator asks for a time two days ago, older than every point
+    # Then the choice fails with NoPointInTime, saying no point is at or before that time
     with pytest.raises(NoPointInTime, match="no recovery point at or before"):
         choose_point_in_time(POINTS, NOW - timedelta(days=2))
 
 
 def test_naive_timestamp_is_refused() -> None:
+    # Given recovery points with time zones
+    # When the operator asks for a time without a time zone
+    # Then it is refused rather than guessed, the error mentioning the time zone
     with pytest.raises(ValueError, match="time zone"):
         choose_point_in_time(POINTS, datetime(2026, 11, 25, 1, 0))

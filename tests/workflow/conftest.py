@@ -10,16 +10,21 @@ import pytest
 from local.environment import PRIMARY_ADDRESS, ExecutionResult, LocalFailoverEnvironment
 
 TIME_SCALE = 240.0  # a 240 s recovery job takes one real second
+# Wait states and Retry intervals pass 10x faster in the local interpreter: the tests assert what
+# happens, not how long the definition's intervals are (the template tests assert those).
+INTERPRETER_TIME_SCALE = 10.0
 
 
 @pytest.fixture(scope="session")
 def environment() -> Iterator[LocalFailoverEnvironment]:
-    with LocalFailoverEnvironment("two-tier", time_scale=TIME_SCALE) as env:
+    with LocalFailoverEnvironment(
+        "two-tier", time_scale=TIME_SCALE, interpreter_time_scale=INTERPRETER_TIME_SCALE
+    ) as env:
         yield env
 
 
 @pytest.fixture
-def site(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
+def env(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
     """The environment reset to 'primary down, two-tier replicating'; tests may reset to another scenario."""
     environment.reset_site("two-tier")
     yield environment
@@ -33,9 +38,9 @@ def assert_failed_safely(
     message that names the cause (and says what was and was not changed)."""
     assert result.status == "FAILED"
     assert result.error == error
-    assert env.record_values() == [PRIMARY_ADDRESS]
+    assert env.site.record_values() == [PRIMARY_ADDRESS]
     assert env.emulator.account.launches_accepted == launches <= 1
-    messages = [m for m in env.notifications() if m["subject"].endswith("failed")]
+    messages = [m for m in env.site.notifications() if m["subject"].endswith("failed")]
     assert len(messages) == 1, messages
     text = messages[0]["message"]
     assert error in text and cause_words in text

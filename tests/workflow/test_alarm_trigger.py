@@ -33,17 +33,17 @@ def rule(env: LocalFailoverEnvironment) -> dict[str, Any]:
     ],
 )
 def test_rule_matches_only_alarm_state_of_the_configured_alarms(
-    site: LocalFailoverEnvironment, event: dict[str, Any], expected: bool
+    env: LocalFailoverEnvironment, event: dict[str, Any], expected: bool
 ) -> None:
-    assert matches(rule(site)["EventPattern"], event) is expected
+    assert matches(rule(env)["EventPattern"], event) is expected
 
 
-def test_rule_input_is_the_transformed_event_and_passes_validation(site: LocalFailoverEnvironment) -> None:
+def test_rule_input_is_the_transformed_event_and_passes_validation(env: LocalFailoverEnvironment) -> None:
     # Given the ALARM event CloudWatch sends
     event = alarm_event(
         SITE_ALARM, reason="Threshold Crossed: 2 datapoints were less than 1.0", time="2026-11-25T02:59:00Z"
     )
-    (target,) = rule(site)["Targets"]
+    (target,) = rule(env)["Targets"]
     # When the rule's transformer builds the input
     started_input = json.loads(transform(target["InputTransformer"], event))
     # Then it is the documented alarm input
@@ -56,14 +56,14 @@ def test_rule_input_is_the_transformed_event_and_passes_validation(site: LocalFa
         },
     }
     # And the workflow accepts it as an alarm-started failover
-    (arn,) = site.deliver_event(event)
-    result = site.wait(arn)
+    (arn,) = env.executions.deliver_event(event)
+    result = env.executions.wait(arn)
     assert result.status == "SUCCEEDED", result.cause
     request = result.state_outputs("ValidateInput")[-1]["request"]
     assert request["trigger"] == "alarm" and request["alarmName"] == SITE_ALARM
 
 
-def test_alarm_storm_leads_to_exactly_one_failover(site: LocalFailoverEnvironment) -> None:
+def test_alarm_storm_leads_to_exactly_one_failover(env: LocalFailoverEnvironment) -> None:
     # Given 20 ALARM events for one outage within a minute, five of them at the same moment,
     # mixed with OK events and another alarm (which start nothing)
     storm = [alarm_event(SITE_ALARM, time=f"2026-11-25T03:00:{second:02d}Z") for second in range(0, 60, 3)]
@@ -72,7 +72,7 @@ def test_alarm_storm_leads_to_exactly_one_failover(site: LocalFailoverEnvironmen
     lock = threading.Lock()
 
     def deliver(event: dict[str, Any]) -> None:
-        arns = site.deliver_event(event)
+        arns = env.executions.deliver_event(event)
         with lock:
             started.extend(arns)
 
@@ -85,43 +85,43 @@ def test_alarm_storm_leads_to_exactly_one_failover(site: LocalFailoverEnvironmen
         deliver(event)
         time.sleep(0.05)
     # When every execution has ended
-    results = [site.wait(arn) for arn in started]
+    results = [env.executions.wait(arn) for arn in started]
     # Then 20 executions ran (the noise started none), exactly one launched and switched DNS
     assert len(results) == 20
-    assert site.emulator.account.launches_accepted == 1
+    assert env.emulator.account.launches_accepted == 1
     winners = [r for r in results if "LaunchRecovery" in r.entered_states]
     assert len(winners) == 1 and winners[0].status == "SUCCEEDED"
-    assert site.record_values() != [PRIMARY_ADDRESS]
+    assert env.site.record_values() != [PRIMARY_ADDRESS]
     # And the 19 others were visibly recorded as duplicates, in the history and in SNS
     duplicates = [r for r in results if r.entered_states[-1] == "Deduplicated"]
     odd = [(r.status, r.error, r.cause, r.entered_states) for r in results if r not in duplicates and r not in winners]
     assert len(duplicates) == 19, odd
-    suppressed = [m for m in site.notifications() if m["subject"].endswith("duplicate alarm suppressed")]
+    suppressed = [m for m in env.site.notifications() if m["subject"].endswith("duplicate alarm suppressed")]
     assert len(suppressed) == 19
     assert all("recorded as a duplicate" in m["message"] for m in suppressed)
 
 
-def test_alarm_within_the_cooldown_starts_nothing_but_on_call_still_can(site: LocalFailoverEnvironment) -> None:
-    first = site.wait(site.deliver_event(alarm_event(SITE_ALARM))[0])
+def test_alarm_within_the_cooldown_starts_nothing_but_on_call_still_can(env: LocalFailoverEnvironment) -> None:
+    first = env.executions.wait(env.executions.deliver_event(alarm_event(SITE_ALARM))[0])
     assert first.status == "SUCCEEDED"
     # A later alarm for the same outage, after the failover finished: still within the cool-down
-    late = site.wait(site.deliver_event(alarm_event(SITE_ALARM))[0])
+    late = env.executions.wait(env.executions.deliver_event(alarm_event(SITE_ALARM))[0])
     assert late.entered_states[-1] == "Deduplicated"
     assert "cool-down" in json.dumps(late.state_outputs("AcquireLock")[-1]["lock"])
     # On-call staff are not bound by the alarm cool-down
-    manual = site.run({"requestedBy": "alice", "reason": "run it again"})
+    manual = env.executions.run({"requestedBy": "alice", "reason": "run it again"})
     assert manual.status == "SUCCEEDED", manual.cause
-    assert site.emulator.account.launches_accepted == 2
+    assert env.emulator.account.launches_accepted == 2
 
 
-def test_console_start_while_a_failover_runs_is_refused_without_side_effect(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("stuck-job")
-    running = site.start_execution({"requestedBy": "alice"})
+def test_console_start_while_a_failover_runs_is_refused_without_side_effect(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("stuck-job")
+    running = env.executions.start({"requestedBy": "alice"})
     deadline = time.monotonic() + 30
-    while site.emulator.account.launches_accepted == 0 and time.monotonic() < deadline:
+    while env.emulator.account.launches_accepted == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
-    second = site.run({"requestedBy": "bob"})
+    second = env.executions.run({"requestedBy": "bob"})
     assert second.status == "FAILED" and second.error == "FailoverInProgress"
     assert "already running" in (second.cause or "")
-    assert site.emulator.account.launches_accepted == 1
-    site.wait(running)
+    assert env.emulator.account.launches_accepted == 1
+    env.executions.wait(running)

@@ -39,7 +39,7 @@ def approval_token(env: LocalFailoverEnvironment, timeout: float = 20) -> str:
     """Read the task token from the SNS approval request, as on-call staff would."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for message in env.notifications():
+        for message in env.site.notifications():
             if message["subject"].endswith("approval needed"):
                 found = re.search(r"approve --token '([^']+)'", message["message"])
                 assert found, message["message"]
@@ -49,29 +49,29 @@ def approval_token(env: LocalFailoverEnvironment, timeout: float = 20) -> str:
 
 
 def test_approved_alarm_failover_proceeds(approval_site: LocalFailoverEnvironment) -> None:
-    (arn,) = approval_site.deliver_event(alarm_event(SITE_ALARM))
+    (arn,) = approval_site.executions.deliver_event(alarm_event(SITE_ALARM))
     token = approval_token(approval_site)
     assert approval_site.emulator.account.launches_accepted == 0  # nothing before approval
     approval_site.aws.client("stepfunctions").send_task_success(taskToken=token, output='{"approvedBy": "alice"}')
-    result = approval_site.wait(arn)
+    result = approval_site.executions.wait(arn)
     assert result.status == "SUCCEEDED", result.cause
     assert approval_site.emulator.account.launches_accepted == 1
 
 
 def test_rejected_alarm_failover_stops_before_launch(approval_site: LocalFailoverEnvironment) -> None:
-    (arn,) = approval_site.deliver_event(alarm_event(SITE_ALARM))
+    (arn,) = approval_site.executions.deliver_event(alarm_event(SITE_ALARM))
     token = approval_token(approval_site)
     approval_site.aws.client("stepfunctions").send_task_failure(
         taskToken=token, error="ApprovalRejected", cause="the primary is back"
     )
-    result = approval_site.wait(arn)
+    result = approval_site.executions.wait(arn)
     assert result.status == "FAILED" and result.error == "ApprovalRejected"
     assert approval_site.emulator.account.launches_accepted == 0
-    assert approval_site.record_values() == [PRIMARY_ADDRESS]
+    assert approval_site.site.record_values() == [PRIMARY_ADDRESS]
 
 
 def test_console_started_failover_skips_the_gate(approval_site: LocalFailoverEnvironment) -> None:
-    result = approval_site.run({"requestedBy": "alice"})
+    result = approval_site.executions.run({"requestedBy": "alice"})
     assert result.status == "SUCCEEDED" and "WaitForApproval" not in result.entered_states
 
 
@@ -81,8 +81,8 @@ def test_unanswered_approval_follows_the_configuration(
 ) -> None:
     environment.reset_site("two-tier")
     with environment.reconfigured(gated(on_timeout, timeout_seconds=2)) as env:
-        (arn,) = env.deliver_event(alarm_event(SITE_ALARM))
-        result = env.wait(arn)
+        (arn,) = env.executions.deliver_event(alarm_event(SITE_ALARM))
+        result = env.executions.wait(arn)
         assert result.status == status, result.cause
         assert env.emulator.account.launches_accepted == launches
         if on_timeout == "abort":

@@ -9,9 +9,10 @@ import threading
 import time
 
 import pytest
-from dr_autopilot.providers.cloudendure.client import CloudEndureClient
+from dr_autopilot.states import PHASES, StateName
 
 from dr_autopilot_cli.main import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Backend, main
+from local.cli_backend import backend_for
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from local.events import alarm_event
 
@@ -19,9 +20,7 @@ pytestmark = pytest.mark.workflow
 
 
 def backend(env: LocalFailoverEnvironment) -> Backend:
-    assert env.deployment is not None and env.config is not None
-    client = CloudEndureClient(api_token=lambda: env.emulator.api_token, base_url=env.emulator.base_url)
-    return Backend(env.aws.client("stepfunctions"), env.deployment.state_machine_arn, env.config, client)
+    return backend_for(env)
 
 
 def cli(env: LocalFailoverEnvironment, *argv: str) -> tuple[int, str]:
@@ -30,85 +29,121 @@ def cli(env: LocalFailoverEnvironment, *argv: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_status_lists_machines_and_readiness(site: LocalFailoverEnvironment) -> None:
-    code, text = cli(site, "status")
+def test_status_lists_machines_and_readiness(env: LocalFailoverEnvironment) -> None:
+    code, text = cli(env, "status")
     assert code == EXIT_OK
     assert re.search(r"DBServer\s+STARTED\s+\d+ s\s+yes", text) and "2 of 2 machines ready" in text
-    site.reset_site("lagging")
-    code, text = cli(site, "--json", "status")
+    env.reset_site("lagging")
+    code, text = cli(env, "--json", "status")
     rows = {row["name"]: row for row in json.loads(text)}
     assert code == EXIT_FAILED and rows["DBServer"]["ready"] is False and rows["WebServer"]["ready"] is True
 
 
-def test_failover_watch_then_report(site: LocalFailoverEnvironment) -> None:
+def test_failover_watch_then_report(env: LocalFailoverEnvironment) -> None:
     # When on-call starts a failover from the CLI and watches it (output not a terminal: plain lines)
-    code, text = cli(site, "failover", "--watch", "--requested-by", "alice", "--reason", "primary down")
+    code, text = cli(env, "failover", "--watch", "--requested-by", "alice", "--reason", "primary down")
     # Then the progress shows phases and job-log lines, and ends with the summary headline
     assert code == EXIT_OK, text
     assert "job log |" in text and "Finished starting converters" in text
-    entered = re.findall(r"^\s+\d+\.\ds  (\w+)$", text, re.MULTILINE)
-    assert entered == ["lock", "replication", "launch", "job", "targets", "health", "dns", "report"]
+    entered = re.findall(r"^\s+\d+\.\ds  ([\w-]+)$", text, re.MULTILINE)
+    assert entered == [phase.key for phase in PHASES[1:]]
     assert f"www.example.com switched {PRIMARY_ADDRESS} ->" in text
     # And the report shows each phase and the RTO against the objective
     (arn,) = [
         e["executionArn"]
-        for e in site.aws.client("stepfunctions").list_executions(stateMachineArn=backend(site).state_machine_arn)[
+        for e in env.aws.client("stepfunctions").list_executions(stateMachineArn=backend(env).state_machine_arn)[
             "executions"
         ]
         if e["name"].startswith("cli-")
     ][-1:]
-    code, text = cli(site, "report", arn)
+    code, text = cli(env, "report", arn)
     assert code == EXIT_OK
     assert re.search(r"RTO \d+\.\d s, objective 1800 s: within objective", text)
     assert re.search(r"^job\s+\d+\.\d$", text, re.MULTILINE)
-    code, text = cli(site, "--json", "report", arn)
+    code, text = cli(env, "--json", "report", arn)
     figures = json.loads(text)
     assert figures["status"] == "SUCCEEDED" and figures["within_objective"] is True and figures["rto_seconds"] > 0
 
 
-def test_failed_failover_exits_non_zero_with_the_cause(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("lagging")
-    code, text = cli(site, "failover", "--watch")
+def test_failed_failover_exits_non_zero_with_the_cause(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("lagging")
+    code, text = cli(env, "failover", "--watch")
     assert code == EXIT_FAILED and "ReplicationNotReady" in text and "DBServer" in text
 
 
-def test_dry_run_from_the_cli_changes_nothing(site: LocalFailoverEnvironment) -> None:
-    code, text = cli(site, "--json", "failover", "--dry-run", "--watch")
+def test_dry_run_from_the_cli_changes_nothing(env: LocalFailoverEnvironment) -> None:
+    code, text = cli(env, "--json", "failover", "--dry-run", "--watch")
     assert code == EXIT_OK and json.loads(text.splitlines()[-1])["summary"]["outcome"] == "DRY_RUN"
-    assert site.emulator.account.launches_accepted == 0
+    assert env.emulator.account.launches_accepted == 0
 
 
-def test_usage_errors_exit_2(site: LocalFailoverEnvironment) -> None:
-    assert cli(site, "approve")[0] == EXIT_USAGE
+def test_usage_errors_exit_2(env: LocalFailoverEnvironment) -> None:
+    assert cli(env, "approve")[0] == EXIT_USAGE
     with pytest.raises(SystemExit):
-        cli(site, "failover", "--mode", "failback")
+        cli(env, "failover", "--mode", "failback")
 
 
 def test_approve_from_the_cli_by_execution(environment: LocalFailoverEnvironment) -> None:
     environment.reset_site("two-tier")
     overrides = {"drAutopilot": {"trigger": {"approval": "approve", "approvalTimeoutSeconds": 30}}}
     with environment.reconfigured(overrides) as env:
-        (arn,) = env.deliver_event(alarm_event("www-example-com-down"))
+        (arn,) = env.executions.deliver_event(alarm_event("www-example-com-down"))
         deadline = time.monotonic() + 20
-        while not any(e.get("taskScheduledEventDetails") for e in env.history(arn)) and time.monotonic() < deadline:
+        while (
+            not any(e.get("taskScheduledEventDetails") for e in env.executions.history(arn))
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.2)
         code, text = cli(env, "approve", arn, "--by", "alice")
         assert code == EXIT_OK and "approved" in text
-        result = env.wait(arn)
+        result = env.executions.wait(arn)
         assert (
             result.status == "SUCCEEDED"
-            and result.state_outputs("WaitForApproval")[-1]["approval"]["approvedBy"] == "alice"
+            and result.state_outputs(StateName.WAIT_FOR_APPROVAL)[-1]["approval"]["approvedBy"] == "alice"
         )
 
 
-def test_watch_draws_a_progress_line_on_a_terminal(site: LocalFailoverEnvironment) -> None:
-    class Terminal(io.StringIO):
-        def isatty(self) -> bool:
-            return True
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
 
-    arn = site.start_execution({"requestedBy": "alice"})
+
+def test_watch_draws_a_live_progress_display_on_a_terminal(env: LocalFailoverEnvironment) -> None:
+    # Given a failover running and a terminal to watch it on
+    arn = env.executions.start({"requestedBy": "alice"})
     out = Terminal()
-    thread = threading.Thread(target=lambda: main(["watch", arn], backend=backend(site), out=out))
+    # When on-call watches it
+    thread = threading.Thread(target=lambda: main(["watch", arn], backend=backend(env), out=out))
     thread.start()
     thread.join(timeout=60)
-    assert "\r\033[K[" in out.getvalue() and "####" in out.getvalue()
+    text = out.getvalue()
+    # Then a live display redraws in place (cursor movements), with the phase bar and the job log beneath it
+    assert "\x1b[" in text and "━" in text and "job log" in text
+    assert "Finished starting converters" in text and "Wait for the job" in text
+    # And the end is the summary headline
+    assert f"www.example.com switched {PRIMARY_ADDRESS} ->" in text.splitlines()[-1]
+
+
+def test_status_and_report_draw_tables_on_a_terminal(env: LocalFailoverEnvironment) -> None:
+    # Given a finished failover
+    result = env.executions.run({"requestedBy": "alice"})
+    # When on-call asks for the status and the report on a terminal
+    status, report = Terminal(), Terminal()
+    main(["status"], backend=backend(env), out=status)
+    main(["report", result.arn], backend=backend(env), out=report)
+    # Then both are tables with the same facts as the plain output
+    assert "┏" in status.getvalue() and "Machine" in status.getvalue() and "DBServer" in status.getvalue()
+    assert "2 of 2 machines ready" in status.getvalue()
+    assert "┏" in report.getvalue() and "Phase" in report.getvalue() and "Wait for the job" in report.getvalue()
+    assert "within objective" in report.getvalue()
+
+
+def test_invalid_failover_input_is_refused_before_anything_starts(env: LocalFailoverEnvironment) -> None:
+    # Given on-call mistypes the point in time
+    states = env.aws.client("stepfunctions")
+    before = len(states.list_executions(stateMachineArn=backend(env).state_machine_arn)["executions"])
+    # When the failover is started from the CLI
+    code, _ = cli(env, "failover", "--point-in-time", "yesterday")
+    # Then it is refused as a usage error and no execution was started
+    assert code == EXIT_USAGE
+    assert len(states.list_executions(stateMachineArn=backend(env).state_machine_arn)["executions"]) == before

@@ -14,20 +14,20 @@ from tests.workflow.conftest import assert_failed_safely
 pytestmark = pytest.mark.workflow
 
 
-def test_recovery_switches_dns_to_the_healthy_recovered_webserver(site: LocalFailoverEnvironment) -> None:
+def test_recovery_switches_dns_to_the_healthy_recovered_webserver(env: LocalFailoverEnvironment) -> None:
     # Given the primary is down and both machines replicate continuously
     # When on-call starts a failover with the documented minimal input
-    result = site.run({"requestedBy": "alice"})
+    result = env.executions.run({"requestedBy": "alice"})
     # Then the run succeeds with exactly one RECOVERY launch
     assert result.status == "SUCCEEDED", result.cause
-    job = next(iter(site.emulator.account.jobs.values()))
-    assert site.emulator.account.launches_accepted == 1 and job.launch_type == "RECOVERY"
+    job = next(iter(env.emulator.account.jobs.values()))
+    assert env.emulator.account.launches_accepted == 1 and job.launch_type == "RECOVERY"
     # And DNS points at the recovered webserver, whose landing page really answers
     summary = result.output
     assert summary is not None and summary["outcome"] == "SUCCEEDED"
     address = summary["recoveredAddress"]
-    assert site.record_values() == [address] != [PRIMARY_ADDRESS]
-    page = requests.get(f"http://{address}:{site.emulator.landing_port}/", timeout=5)
+    assert env.site.record_values() == [address] != [PRIMARY_ADDRESS]
+    page = requests.get(f"http://{address}:{env.emulator.landing_port}/", timeout=5)
     assert "Hello from the PHP webserver" in page.text
     assert summary["recordBefore"]["values"] == [PRIMARY_ADDRESS]
     # And the states ran in the runbook's order, the timeline is complete
@@ -54,7 +54,7 @@ def test_recovery_switches_dns_to_the_healthy_recovered_webserver(site: LocalFai
         "dnsInsync",
     ]
     # And on-call followed it phase by phase, ending with a readable summary and the timeline
-    messages = site.notifications()
+    messages = env.site.notifications()
     assert [m["subject"].removeprefix("[DR Autopilot] ") for m in messages] == [
         "recovery: failover started",
         "recovery: replication checked",
@@ -71,50 +71,50 @@ def test_recovery_switches_dns_to_the_healthy_recovered_webserver(site: LocalFai
     assert "started by alice from the console" in messages[0]["message"]
 
 
-def test_drill_launches_test_machines_and_leaves_the_site_record_alone(site: LocalFailoverEnvironment) -> None:
-    result = site.run({"mode": "drill", "requestedBy": "bob"})
+def test_drill_launches_test_machines_and_leaves_the_site_record_alone(env: LocalFailoverEnvironment) -> None:
+    result = env.executions.run({"mode": "drill", "requestedBy": "bob"})
     assert result.status == "SUCCEEDED", result.cause
-    job = next(iter(site.emulator.account.jobs.values()))
+    job = next(iter(env.emulator.account.jobs.values()))
     assert job.launch_type == "TEST"
-    assert site.record_values() == [PRIMARY_ADDRESS]
+    assert env.site.record_values() == [PRIMARY_ADDRESS]
     assert result.output is not None
-    assert site.record_values("drill.example.com") == [result.output["recoveredAddress"]]
+    assert env.site.record_values("drill.example.com") == [result.output["recoveredAddress"]]
 
 
-def test_dry_run_checks_and_plans_without_launching(site: LocalFailoverEnvironment) -> None:
-    result = site.run({"dryRun": True})
+def test_dry_run_checks_and_plans_without_launching(env: LocalFailoverEnvironment) -> None:
+    result = env.executions.run({"dryRun": True})
     assert result.status == "SUCCEEDED"
     assert result.output is not None and result.output["outcome"] == "DRY_RUN"
-    assert site.emulator.account.launches_accepted == 0
-    assert site.record_values() == [PRIMARY_ADDRESS]
+    assert env.emulator.account.launches_accepted == 0
+    assert env.site.record_values() == [PRIMARY_ADDRESS]
     assert "LaunchRecovery" not in result.entered_states
 
 
-def test_lagging_replication_is_refused_before_any_launch(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("lagging")
-    result = site.run({})
-    assert_failed_safely(site, result, "ReplicationNotReady", "DBServer", launches=0)
+def test_lagging_replication_is_refused_before_any_launch(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("lagging")
+    result = env.executions.run({})
+    assert_failed_safely(env, result, "ReplicationNotReady", "DBServer", launches=0)
     assert "backlogged" in (result.cause or "") and "force" in (result.cause or "")
 
 
-def test_force_overrides_the_replication_verdict(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("lagging")
-    result = site.run({"force": True, "reason": "primary datacenter flooded"})
+def test_force_overrides_the_replication_verdict(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("lagging")
+    result = env.executions.run({"force": True, "reason": "primary datacenter flooded"})
     assert result.status == "SUCCEEDED", result.cause
     replication = result.state_outputs("CheckReplication")[-1]["replication"]
     assert replication["forced"] is True and replication["notReady"] == 1
-    assert site.emulator.account.launches_accepted == 1
+    assert env.emulator.account.launches_accepted == 1
 
 
-def test_point_in_time_launches_from_the_nearest_earlier_point(site: LocalFailoverEnvironment) -> None:
+def test_point_in_time_launches_from_the_nearest_earlier_point(env: LocalFailoverEnvironment) -> None:
     # Given a requested time three hours after a daily recovery point of two weeks ago
-    account = site.emulator.account
+    account = env.emulator.account
     machine_ids = list(account.machines)
     points = account.points_in_time(account.project_id, machine_ids[0])
     daily = datetime.fromisoformat(points[15]["dateTime"])
     wanted = daily + timedelta(hours=3)
     # When failing over to that time
-    result = site.run({"pointInTime": wanted.isoformat()})
+    result = env.executions.run({"pointInTime": wanted.isoformat()})
     # Then every machine launches from its newest point at or before it: that daily point
     assert result.status == "SUCCEEDED", result.cause
     job = next(iter(account.jobs.values()))
@@ -129,39 +129,39 @@ def test_point_in_time_launches_from_the_nearest_earlier_point(site: LocalFailov
     assert datetime.fromisoformat(recovery_point["newestChosen"]) == daily
 
 
-def test_point_in_time_before_every_recovery_point_launches_nothing(site: LocalFailoverEnvironment) -> None:
-    result = site.run({"pointInTime": "2020-01-01T00:00:00Z"})
-    assert_failed_safely(site, result, "NoPointInTime", "no recovery point at or before 2020-01-01", launches=0)
+def test_point_in_time_before_every_recovery_point_launches_nothing(env: LocalFailoverEnvironment) -> None:
+    result = env.executions.run({"pointInTime": "2020-01-01T00:00:00Z"})
+    assert_failed_safely(env, result, "NoPointInTime", "no recovery point at or before 2020-01-01", launches=0)
 
 
-def test_failed_job_is_reported_and_dns_left_alone(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("job-fails")
-    result = site.run({})
-    assert_failed_safely(site, result, "JobFailed", "Conversion of machine WebServer failed", launches=1)
+def test_failed_job_is_reported_and_dns_left_alone(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("job-fails")
+    result = env.executions.run({})
+    assert_failed_safely(env, result, "JobFailed", "Conversion of machine WebServer failed", launches=1)
 
 
-def test_stuck_job_times_out_at_the_job_timeout(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("stuck-job")
-    result = site.run({})
-    assert_failed_safely(site, result, "JobTimedOut", "the job timeout is 1800s", launches=1)
+def test_stuck_job_times_out_at_the_job_timeout(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("stuck-job")
+    result = env.executions.run({})
+    assert_failed_safely(env, result, "JobTimedOut", "the job timeout is 1800s", launches=1)
 
 
-def test_unhealthy_landing_page_never_gets_dns(site: LocalFailoverEnvironment) -> None:
-    site.reset_site("unhealthy-landing")
-    result = site.run({})
-    assert_failed_safely(site, result, "TargetUnhealthy", "HTTP 503", launches=1)
+def test_unhealthy_landing_page_never_gets_dns(env: LocalFailoverEnvironment) -> None:
+    env.reset_site("unhealthy-landing")
+    result = env.executions.run({})
+    assert_failed_safely(env, result, "TargetUnhealthy", "HTTP 503", launches=1)
     assert result.entered_states.count("HealthCheck") == 5  # the configured bound, then it gives up
     assert "UpdateDns" not in result.entered_states
 
 
-def test_route53_error_is_notified_and_leaves_dns_unchanged(site: LocalFailoverEnvironment) -> None:
-    failures = site.aws.fail_calls("route53", "ChangeResourceRecordSets", "InvalidChangeBatch")
+def test_route53_error_is_notified_and_leaves_dns_unchanged(env: LocalFailoverEnvironment) -> None:
+    failures = env.aws.fail_calls("route53", "ChangeResourceRecordSets", "InvalidChangeBatch")
     try:
-        result = site.run({})
+        result = env.executions.run({})
     finally:
-        site.aws.clear_faults("route53", "ChangeResourceRecordSets")
+        env.aws.clear_faults("route53", "ChangeResourceRecordSets")
     assert failures[0] == 1
-    assert_failed_safely(site, result, "DnsUpdateFailed", "InvalidChangeBatch", launches=1)
+    assert_failed_safely(env, result, "DnsUpdateFailed", "InvalidChangeBatch", launches=1)
 
 
 WRONG_INPUTS = [
@@ -192,12 +192,12 @@ WRONG_INPUTS = [
     ("failover_input", "field"), WRONG_INPUTS, ids=[f"{i:02d}-{f}" for i, (_, f) in enumerate(WRONG_INPUTS)]
 )
 def test_twenty_wrong_inputs_are_refused_naming_the_field_with_no_side_effect(
-    site: LocalFailoverEnvironment, failover_input: object, field: str
+    env: LocalFailoverEnvironment, failover_input: object, field: str
 ) -> None:
-    result = site.run(failover_input)  # type: ignore[arg-type]
+    result = env.executions.run(failover_input)  # type: ignore[arg-type]
     assert result.status == "FAILED" and result.error == "InvalidInput"
     assert field in (result.cause or ""), result.cause
     assert result.entered_states == ["ValidateInput", "InputRejected"]
-    assert site.emulator.account.launches_accepted == 0
-    assert site.record_values() == [PRIMARY_ADDRESS]
-    assert site.notifications() == []
+    assert env.emulator.account.launches_accepted == 0
+    assert env.site.record_values() == [PRIMARY_ADDRESS]
+    assert env.site.notifications() == []

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.workflow
 
 
 @pytest.mark.parametrize("case", FAULT_MATRIX, ids=[case.name for case in FAULT_MATRIX])
-def test_fault(site: LocalFailoverEnvironment, case: FaultCase) -> None:
-    result, verdict = run_case(site, case)
+def test_fault(env: LocalFailoverEnvironment, case: FaultCase) -> None:
+    result, verdict = run_case(env, case)
     assert verdict.outcome is case.expected, (verdict.problems, result.error, result.cause)
     assert not verdict.problems, verdict.problems
     assert verdict.launches <= 1 if case.expected is Outcome.FAILED_LOUDLY else verdict.launches == 1

@@ -15,9 +15,9 @@ from local.environment import LocalFailoverEnvironment
 pytestmark = pytest.mark.workflow
 
 
-def test_launch_invoked_again_for_the_same_execution_returns_the_stored_job(site: LocalFailoverEnvironment) -> None:
+def test_launch_invoked_again_for_the_same_execution_returns_the_stored_job(env: LocalFailoverEnvironment) -> None:
     # Given a completed failover and the exact input its LaunchRecovery step received
-    result = site.run({"requestedBy": "alice"})
+    result = env.executions.run({"requestedBy": "alice"})
     assert result.status == "SUCCEEDED"
     (launch_input,) = [
         e["stateEnteredEventDetails"]["input"]
@@ -25,21 +25,21 @@ def test_launch_invoked_again_for_the_same_execution_returns_the_stored_job(site
         if e.get("stateEnteredEventDetails", {}).get("name") == "LaunchRecovery"
     ]
     first = result.state_outputs("LaunchRecovery")[-1]["launch"]
-    assert site.deployment is not None
-    (function,) = [name for name in site.deployment.functions if "LaunchRecovery" in name]
+    assert env.deployment is not None
+    (function,) = [name for name in env.deployment.functions if "LaunchRecovery" in name]
     # When the step runs again for the same execution (a re-drive), twice
     answers = [
-        json.loads(site.aws.client("lambda").invoke(FunctionName=function, Payload=launch_input)["Payload"].read())
+        json.loads(env.aws.client("lambda").invoke(FunctionName=function, Payload=launch_input)["Payload"].read())
         for _ in range(2)
     ]
     # Then both answers are the stored result: same job, no adoption needed, no new launch
     assert all(answer["jobId"] == first["jobId"] and answer.get("adopted") is not True for answer in answers)
-    assert site.emulator.account.launches_accepted == 1
+    assert env.emulator.account.launches_accepted == 1
 
 
-def test_a_different_execution_launches_anew(site: LocalFailoverEnvironment) -> None:
-    first = site.run({"requestedBy": "alice"})
-    second = site.run({"requestedBy": "alice", "reason": "second incident"})
+def test_a_different_execution_launches_anew(env: LocalFailoverEnvironment) -> None:
+    first = env.executions.run({"requestedBy": "alice"})
+    second = env.executions.run({"requestedBy": "alice", "reason": "second incident"})
     assert first.status == second.status == "SUCCEEDED"
     jobs = {r.state_outputs("LaunchRecovery")[-1]["launch"]["jobId"] for r in (first, second)}
-    assert len(jobs) == 2 and site.emulator.account.launches_accepted == 2
+    assert len(jobs) == 2 and env.emulator.account.launches_accepted == 2

@@ -13,26 +13,24 @@ from tests.workflow.test_cli import cli
 pytestmark = pytest.mark.workflow
 
 
-def test_the_api_token_appears_nowhere(site: LocalFailoverEnvironment) -> None:
-    token = site.emulator.api_token
+def test_the_api_token_appears_nowhere(env: LocalFailoverEnvironment) -> None:
+    token = env.emulator.api_token
     # Given the token is where it belongs
     assert (
-        site.aws.client("secretsmanager").get_secret_value(SecretId="dr-autopilot/cloudendure-api-token")[
-            "SecretString"
-        ]
+        env.aws.client("secretsmanager").get_secret_value(SecretId="dr-autopilot/cloudendure-api-token")["SecretString"]
         == token
     )
     messages, outputs = [], []
     # When a full failover, an alarm duplicate, a refused failover and the CLI all run
-    assert site.run({"requestedBy": "alice"}).status == "SUCCEEDED"
-    site.wait(site.deliver_event(alarm_event("www-example-com-down"))[0])
-    messages += site.notifications()
-    site.reset_site("lagging")
-    assert site.run({}).status == "FAILED"
+    assert env.executions.run({"requestedBy": "alice"}).status == "SUCCEEDED"
+    env.executions.wait(env.executions.deliver_event(alarm_event("www-example-com-down"))[0])
+    messages += env.site.notifications()
+    env.reset_site("lagging")
+    assert env.executions.run({}).status == "FAILED"
     for argv in (["status"], ["--json", "status"], ["failover", "--watch"]):
-        outputs.append(cli(site, *argv)[1])
-    messages += site.notifications()
-    recorded = everything_recorded(site, messages, {"CLI output": outputs})
+        outputs.append(cli(env, *argv)[1])
+    messages += env.site.notifications()
+    recorded = everything_recorded(env, messages, {"CLI output": outputs})
     # Then the scan covered every place, and found the token in none
     result = scan(token, recorded)
     assert all(count > 0 for count in result.places.values()), result.places

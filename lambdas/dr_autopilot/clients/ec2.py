@@ -10,6 +10,8 @@ from dr_autopilot.clients.aws import client
 
 
 class InstanceDirectory:
+    """EC2's view of launched instances (satisfies `ports.InstanceAddresses`)."""
+
     def __init__(self, ec2: Any | None = None) -> None:
         self._ec2 = ec2 or client("ec2")
 

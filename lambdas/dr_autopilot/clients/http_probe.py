@@ -1,19 +1,12 @@
-"""HTTP probe of the recovered webserver's landing page."""
+"""HTTP probe of the recovered webserver's landing page (`probe` satisfies `ports.Probe`)."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 import requests
 
-
-@dataclass(frozen=True)
-class ProbeResult:
-    healthy: bool
-    status_code: int | None
-    detail: str
-    seconds: float
+from dr_autopilot.ports import ProbeResult
 
 
 def probe(url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:

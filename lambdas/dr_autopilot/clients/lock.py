@@ -10,27 +10,20 @@ so of any number of concurrent starts exactly one wins.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr_autopilot.clients.aws import client
 from dr_autopilot.errors import ServiceUnavailable
+from dr_autopilot.ports import LockState
 
 LOCK_ID = "failover-lock"
 
 
-@dataclass(frozen=True)
-class LockState:
-    acquired: bool
-    holder: str | None
-    holder_state: str | None
-    expires_at: int | None
-    suppressed: int
+class DynamoDbFailoverLock:
+    """The lock item in the lock table (satisfies `ports.FailoverLock`)."""
 
-
-class FailoverLock:
     def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
         self._table = table_name
         self._dynamodb = dynamodb or client("dynamodb")

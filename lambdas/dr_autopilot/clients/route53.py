@@ -21,7 +21,7 @@ def _fqdn(name: str) -> str:
 
 
 class Route53Records:
-    """The records of one hosted zone."""
+    """The records of one hosted zone (satisfies `ports.DnsRecords`)."""
 
     def __init__(
         self, hosted_zone_id: str, route53: Any | None = None, sleep: Callable[[float], None] = time.sleep

@@ -4,24 +4,24 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dr_autopilot.clients.lock import FailoverLock
-from dr_autopilot.clients.notify import notify
+from dr_autopilot import dependencies
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.lock import acquire_lock
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.settings import settings
+from dr_autopilot.states import StateName
 
 
-@instrumented
+@instrumented(StateName.ACQUIRE_LOCK)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    result = acquire_lock(state, settings().config, FailoverLock(settings().lock_table or ""))
+    result = acquire_lock(state, settings().config, dependencies.failover_lock())
     if result.acquired:
-        notify(progress.started(state.request, result))
+        progress.notify(dependencies.publisher(), progress.started(state.request, result))
     else:
         metrics.add_metric(name="DuplicateAlarmsSuppressed", unit="Count", value=1)
-        notify(progress.deduplicated(state.request, result))
+        progress.notify(dependencies.publisher(), progress.deduplicated(state.request, result))
     logger.info(
         "Failover lock", extra={"acquired": result.acquired, "holder": result.holder, "suppressed": result.suppressed}
     )

@@ -4,15 +4,16 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot import dependencies
 from dr_autopilot.logic.find_targets import find_targets
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger
-from dr_autopilot.providers import provider
 from dr_autopilot.settings import settings
+from dr_autopilot.states import StateName
 
 
-@instrumented
+@instrumented(StateName.FIND_TARGETS)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    target = find_targets(WorkflowState.model_validate(event), provider(), settings().config.dns)
+    target = find_targets(WorkflowState.model_validate(event), dependencies.provider(), settings().config.dns)
     logger.info("Recovered webserver found", extra={"address": target.address, "source": target.address_source})
     return target.dump()

@@ -7,34 +7,29 @@ that attempt started (see CloudEndureProvider.launch).
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dr_autopilot.clients.notify import notify
+from dr_autopilot import dependencies
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger, metrics
-from dr_autopilot.providers import provider
-from dr_autopilot.settings import settings
-
-ONE_DAY = 24 * 3600
-persistence = DynamoDBPersistenceLayer(table_name=settings().idempotency_table or "")
-idempotency = IdempotencyConfig(
-    event_key_jmespath="request.executionId", expires_after_seconds=ONE_DAY, raise_on_no_idempotency_key=True
-)
+from dr_autopilot.states import StateName
 
 
-@instrumented
-@idempotent(persistence_store=persistence, config=idempotency)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def launch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    result = launch_recovery(state, provider())
+    result = launch_recovery(state, dependencies.provider())
     if not result.adopted:
-        notify(progress.launch_started(state.request, result))
+        progress.notify(dependencies.publisher(), progress.launch_started(state.request, result))
     metrics.add_metric(name="LaunchesStarted", unit="Count", value=0 if result.adopted else 1)
     logger.info(
         "Launch job started",
         extra={"job_id": result.job_id, "launch_type": result.launch_type, "adopted": result.adopted},
     )
     return result.dump()
+
+
+@instrumented(StateName.LAUNCH_RECOVERY)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dependencies.once_per_execution(launch)(event, context)

@@ -4,21 +4,21 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dr_autopilot.clients.lock import FailoverLock
-from dr_autopilot.clients.sns import Notifier
+from dr_autopilot import dependencies
 from dr_autopilot.logic.lock import release_lock
 from dr_autopilot.logic.report import publish, success_summary
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger, metrics
 from dr_autopilot.settings import settings
+from dr_autopilot.states import StateName
 
 
-@instrumented
+@instrumented(StateName.REPORT_SUCCESS)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
     summary = success_summary(state)
-    release_lock(state, settings().config, FailoverLock(settings().lock_table or ""))
-    publish(summary, state, Notifier(settings().topic_arn or ""))
+    release_lock(state, settings().config, dependencies.failover_lock())
+    publish(summary, state, dependencies.publisher())
     if "dnsInsync" in summary.timeline:
         rto = (summary.timeline["dnsInsync"] - summary.timeline["started"]).total_seconds()
         metrics.add_metric(name="RecoveryTimeSeconds", unit="Seconds", value=rto)

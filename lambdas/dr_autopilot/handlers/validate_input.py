@@ -7,9 +7,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dr_autopilot.logic.validate_input import validate_input
 from dr_autopilot.models import ValidateInputEvent
 from dr_autopilot.observability import instrumented, logger, metrics
+from dr_autopilot.states import StateName
 
 
-@instrumented
+@instrumented(StateName.VALIDATE_INPUT)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = validate_input(ValidateInputEvent.model_validate(event))
     metrics.add_metric(name="FailoversStarted", unit="Count", value=1)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from dr_autopilot.errors import ReplicationNotReady
 from dr_autopilot.models import ReplicationReport, WorkflowState
-from dr_autopilot.providers.base import RecoveryProvider
+from dr_autopilot.ports import RecoveryProvider
 
 
 def check_replication(state: WorkflowState, provider: RecoveryProvider) -> ReplicationReport:

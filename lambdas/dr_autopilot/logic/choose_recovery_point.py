@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dr_autopilot.models import RecoveryPoint, WorkflowState
-from dr_autopilot.providers.base import RecoveryProvider
+from dr_autopilot.ports import RecoveryProvider
 
 
 def choose_recovery_point(state: WorkflowState, provider: RecoveryProvider) -> RecoveryPoint:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dr_autopilot.clients.http_probe import probe
 from dr_autopilot.config import HealthCheckConfig
-from dr_autopilot.errors import TargetNotFound, TargetUnhealthy
+from dr_autopilot.errors import MissingStepResult, TargetUnhealthy
 from dr_autopilot.models import HealthResult, WorkflowState
+from dr_autopilot.ports import Probe
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -17,9 +17,9 @@ def landing_url(address: str, config: HealthCheckConfig) -> str:
     return f"{config.scheme}://{address}{port}{config.path}"
 
 
-def health_check(state: WorkflowState, config: HealthCheckConfig) -> HealthResult:
+def health_check(state: WorkflowState, config: HealthCheckConfig, probe: Probe) -> HealthResult:
     if state.target is None:
-        raise TargetNotFound("no recovered webserver to check")
+        raise MissingStepResult("HealthCheck: no recovered webserver in this execution's state")
     attempts = (state.health.attempts if state.health else 0) + 1
     url = landing_url(state.target.address, config)
     result = probe(url, config.expected_text, config.timeout_seconds)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dr_autopilot.errors import LaunchRejected
+from dr_autopilot.errors import MissingStepResult
 from dr_autopilot.models import LaunchResult, WorkflowState
-from dr_autopilot.providers.base import RecoveryProvider
+from dr_autopilot.ports import RecoveryProvider
 
 
 def launch_recovery(state: WorkflowState, provider: RecoveryProvider) -> LaunchResult:
     if state.replication is None:
-        raise LaunchRejected("refusing to launch: replication has not been checked in this execution")
+        raise MissingStepResult("refusing to launch: replication has not been checked in this execution")
     result = provider.launch(state.request.mode, state.request.point_in_time, not_before=state.replication.checked_at)
     return result.model_copy(update={"requested_at": datetime.now(UTC)})

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dr_autopilot.clients.lock import FailoverLock
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.models import LockResult, WorkflowState
+from dr_autopilot.ports import FailoverLock
 
 
 def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> LockResult:

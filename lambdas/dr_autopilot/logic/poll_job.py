@@ -6,9 +6,9 @@ import math
 from datetime import UTC, datetime
 
 from dr_autopilot.config import JobConfig
-from dr_autopilot.errors import JobFailed, JobTimedOut, LaunchRejected
+from dr_autopilot.errors import JobFailed, JobTimedOut, MissingStepResult
 from dr_autopilot.models import JobProgress, ProviderJobStatus, WorkflowState
-from dr_autopilot.providers.base import RecoveryProvider
+from dr_autopilot.ports import RecoveryProvider
 
 
 def next_wait(previous_wait: int, job_moved: bool, config: JobConfig) -> int:
@@ -25,7 +25,7 @@ def max_polls(config: JobConfig) -> int:
 
 def poll_job(state: WorkflowState, provider: RecoveryProvider, config: JobConfig) -> JobProgress:
     if state.launch is None:
-        raise LaunchRejected("no launch job to poll in this execution")
+        raise MissingStepResult("PollJob: no launch job to poll in this execution's state")
     previous = state.job
     seen = previous.log_lines if previous else 0
     snapshot = provider.job_snapshot(state.launch.job_id, seen)
@@ -50,9 +50,6 @@ def poll_job(state: WorkflowState, provider: RecoveryProvider, config: JobConfig
         log_lines=snapshot.log_total,
         new_log_lines=snapshot.new_lines,
         converters_finished=snapshot.converters_finished_at is not None,
-        converters_finished_at=snapshot.converters_finished_at,
-        created_at=snapshot.created_at,
-        ended_at=snapshot.ended_at,
         polls=polls,
         wait_seconds=next_wait(previous.wait_seconds if previous else 0, bool(snapshot.new_lines), config),
         elapsed_seconds=round(elapsed, 1),

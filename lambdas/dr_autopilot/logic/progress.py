@@ -5,6 +5,7 @@ A repeated message (a retried step) is harmless; every message names the executi
 
 from __future__ import annotations
 
+from dr_autopilot.errors import NotificationFailed
 from dr_autopilot.models import (
     DnsResult,
     FailoverRequest,
@@ -14,8 +15,19 @@ from dr_autopilot.models import (
     LockResult,
     ReplicationReport,
 )
+from dr_autopilot.observability import logger
+from dr_autopilot.ports import Publisher
 
 Message = tuple[str, str]
+
+
+def notify(publisher: Publisher, message: Message) -> None:
+    """Progress messages are best effort: losing one must not stop a failover half-way."""
+    subject, body = message
+    try:
+        publisher.publish(subject, body)
+    except NotificationFailed as error:
+        logger.warning("Progress notification not sent", extra={"subject": subject, "error": str(error)})
 
 
 def _subject(request: FailoverRequest, what: str) -> str:

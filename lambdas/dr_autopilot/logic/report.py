@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from dr_autopilot.clients.route53 import Route53Records
-from dr_autopilot.clients.sns import Notifier
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.models import FailoverSummary, Mode, WorkflowState
+from dr_autopilot.ports import DnsRecords, Publisher
 
 
 def timeline(state: WorkflowState) -> dict[str, datetime]:
@@ -48,7 +47,7 @@ def _record_name(state: WorkflowState, dns: DnsConfig) -> str | None:
     return dns.record_name if state.request.mode is Mode.RECOVERY else dns.drill_record_name
 
 
-def failure_summary(state: WorkflowState, dns: DnsConfig, records: Route53Records) -> FailoverSummary:
+def failure_summary(state: WorkflowState, dns: DnsConfig, records: DnsRecords) -> FailoverSummary:
     name, message = _error_text(state)
     changed, unchanged = [], []
     if state.launch:
@@ -89,7 +88,7 @@ def failure_summary(state: WorkflowState, dns: DnsConfig, records: Route53Record
     )
 
 
-def _applied_before_failure(state: WorkflowState, record: str, dns: DnsConfig, records: Route53Records) -> bool:
+def _applied_before_failure(state: WorkflowState, record: str, dns: DnsConfig, records: DnsRecords) -> bool:
     """Did UpdateDns change the record and then fail (crash, timeout) before reporting it?"""
     if state.target is None or state.health is None or not state.health.healthy:
         return False
@@ -166,6 +165,6 @@ def render(summary: FailoverSummary, state: WorkflowState) -> str:
     return "\n".join(lines)
 
 
-def publish(summary: FailoverSummary, state: WorkflowState, notifier: Notifier) -> None:
+def publish(summary: FailoverSummary, state: WorkflowState, publisher: Publisher) -> None:
     subject = f"[DR Autopilot] {state.request.mode.value} {summary.outcome.replace('_', ' ').lower()}"
-    notifier.publish(subject, render(summary, state))
+    publisher.publish(subject, render(summary, state))

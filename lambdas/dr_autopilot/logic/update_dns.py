@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.config import DnsConfig, HealthCheckConfig
 from dr_autopilot.errors import TargetUnhealthy
 from dr_autopilot.logic.health_check import landing_url
 from dr_autopilot.models import DnsResult, Mode, RecordValue, WorkflowState
+from dr_autopilot.ports import DnsRecords
 
 
-def update_dns(state: WorkflowState, dns: DnsConfig, health: HealthCheckConfig, records: Route53Records) -> DnsResult:
+def update_dns(state: WorkflowState, dns: DnsConfig, health: HealthCheckConfig, records: DnsRecords) -> DnsResult:
     target, checked = state.target, state.health
     # Defence in depth: the workflow only gets here after a healthy probe, but DNS must never
     # point at a target that did not pass its health check, whatever path led here.

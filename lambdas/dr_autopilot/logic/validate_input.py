@@ -21,11 +21,14 @@ HINTS = {
 def describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors()[:10]:
-        field = ".".join(
-            str(part) for part in item["loc"] if not str(part).startswith(("function-", "literal[", "datetime"))
-        )
-        field = field or "(input)"
-        top = str(item["loc"][0]) if item["loc"] else ""
+        # pydantic names union branches in the location ("literal[...]", ...); an unknown field's
+        # location is the field itself, whatever its name.
+        tags = () if item["type"] == "extra_forbidden" else ("function-", "literal[", "datetime")
+        parts = [str(part) for part in item["loc"] if not str(part).startswith(tags)]
+        if tags and parts and parts[0] in FailoverInput.model_fields:  # built by field name: say the JSON name
+            parts[0] = FailoverInput.model_fields[parts[0]].alias or parts[0]
+        field = ".".join(parts) or "(input)"
+        top = parts[0] if parts else ""
         hint = HINTS.get(top, "")
         if item["type"] == "extra_forbidden":
             hint = f"unknown field; allowed fields: {', '.join(FailoverInput.model_json_schema(by_alias=True)['properties'])}"

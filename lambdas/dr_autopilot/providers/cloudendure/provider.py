@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cached_property
 
-from dr_autopilot.clients.ec2 import InstanceDirectory
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.errors import LaunchIncomplete, MachineNotFound, NoPointInTime, TargetNotFound
 from dr_autopilot.models import (
@@ -19,7 +18,7 @@ from dr_autopilot.models import (
     ReplicationReport,
     Target,
 )
-from dr_autopilot.providers.base import JobSnapshot
+from dr_autopilot.ports import InstanceAddresses, JobSnapshot
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import Job, JobStatus, LaunchItem, LaunchType, Machine, Project
 from dr_autopilot.providers.cloudendure.replication import (
@@ -41,7 +40,7 @@ STATUS = {
 
 class CloudEndureProvider:
     def __init__(
-        self, client: CloudEndureClient, config: FailoverConfig, instances: InstanceDirectory | None = None
+        self, client: CloudEndureClient, config: FailoverConfig, instances: InstanceAddresses | None = None
     ) -> None:
         assert config.cloudendure is not None
         self._client = client
@@ -162,7 +161,6 @@ class CloudEndureProvider:
             new_lines=new[-MAX_LISTED:],
             converters_finished_at=converters,
             created_at=job.creation_date_time or self._client.server_time(),
-            ended_at=job.end_date_time,
             provider_now=self._client.server_time(),
         )
 
@@ -196,6 +194,4 @@ class CloudEndureProvider:
             instance_id=replica.machine_cloud_id,
             address=address,
             address_source=source,
-            launched_machines=len(machines),
-            expected_machines=len(expected),
         )

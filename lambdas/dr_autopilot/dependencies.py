@@ -1,0 +1,75 @@
+"""The one place that builds the real adapters behind the ports, from validated settings.
+
+Each is made once per Lambda container and reused. A function asks only for what its state's
+entry in the state table says it needs; `check_needs` fails its cold start with a ConfigError
+naming any missing variable (a configuration error: the workflow does not retry it).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import cast
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
+
+from dr_autopilot.clients.http_probe import probe
+from dr_autopilot.clients.lock import DynamoDbFailoverLock
+from dr_autopilot.clients.route53 import Route53Records
+from dr_autopilot.clients.sns import SnsPublisher
+from dr_autopilot.environment import Variable
+from dr_autopilot.observability import Handler
+from dr_autopilot.ports import DnsRecords, FailoverLock, Probe, Publisher, RecoveryProvider
+from dr_autopilot.providers import provider_for
+from dr_autopilot.settings import settings
+from dr_autopilot.states import TASK_BY_STATE, StateName
+
+ONE_DAY = 24 * 3600
+ONCE_PER_EXECUTION = IdempotencyConfig(
+    event_key_jmespath="request.executionId", expires_after_seconds=ONE_DAY, raise_on_no_idempotency_key=True
+)
+
+
+def check_needs(state: StateName) -> None:
+    """Every variable the state's function needs is set (ConfigError naming the first that is not)."""
+    current = settings()
+    for variable in sorted(TASK_BY_STATE[state].variables):
+        current.require(variable)
+
+
+@cache
+def provider() -> RecoveryProvider:
+    """The configured recovery provider (one login per container)."""
+    return provider_for(settings().config)
+
+
+@cache
+def dns_records() -> DnsRecords:
+    return Route53Records(settings().config.dns.hosted_zone_id)
+
+
+@cache
+def failover_lock() -> FailoverLock:
+    return DynamoDbFailoverLock(settings().require(Variable.LOCK_TABLE))
+
+
+@cache
+def publisher() -> Publisher:
+    return SnsPublisher(settings().require(Variable.TOPIC_ARN))
+
+
+def landing_page_probe() -> Probe:
+    return probe
+
+
+@cache
+def once_per_execution(handler: Handler) -> Handler:
+    """`handler` made idempotent per execution id (Powertools idempotency, the idempotency table)."""
+    store = DynamoDBPersistenceLayer(table_name=settings().require(Variable.IDEMPOTENCY_TABLE))
+    decorate = idempotent(persistence_store=store, config=ONCE_PER_EXECUTION)
+    return cast(Handler, decorate(handler))
+
+
+def forget() -> None:
+    """Drop everything built so far (a new container); the local Lambda runtime calls it."""
+    for cached in (settings, provider, dns_records, failover_lock, publisher, once_per_execution):
+        cached.cache_clear()

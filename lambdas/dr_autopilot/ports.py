@@ -1,0 +1,132 @@
+"""The ports of the logic layer: what each state's logic needs from the outside world.
+
+The logic depends on these Protocols only; `dependencies` builds the real adapters (CloudEndure,
+Route 53, DynamoDB, SNS, HTTP) from validated settings, and tests pass fakes that satisfy them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from dr_autopilot.models import (
+    LaunchResult,
+    Mode,
+    ProviderJobStatus,
+    RecordValue,
+    RecoveryPoint,
+    ReplicationReport,
+    Target,
+)
+
+
+# ------------------------------------------------------------------------- recovery provider
+@dataclass(frozen=True)
+class JobSnapshot:
+    """One look at a launch job. `new_lines` are the log lines after the first `seen` ones."""
+
+    status: ProviderJobStatus
+    log_total: int
+    new_lines: list[str]
+    converters_finished_at: datetime | None
+    created_at: datetime
+    provider_now: datetime
+
+
+class RecoveryProvider(Protocol):
+    """What the workflow needs from CloudEndure today and from AWS Elastic Disaster Recovery next."""
+
+    def assess_replication(self) -> ReplicationReport:
+        """Verdict for every configured machine (bounded list of problems, counters for the rest)."""
+        ...
+
+    def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
+        """Check that every machine has a recovery point for `requested` (None = latest)."""
+        ...
+
+    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
+        """Start the launch, or adopt the job this execution already started after `not_before`."""
+        ...
+
+    def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
+        """The job's status and the log lines after the first `seen`."""
+        ...
+
+    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
+        """The recovered webserver's address (public IP, or public DNS name for a CNAME)."""
+        ...
+
+
+class InstanceAddresses(Protocol):
+    """Where a launched instance can be reached, from the cloud's own records (EC2)."""
+
+    def public_address(self, instance_id: str, want_dns_name: bool = False) -> str | None:
+        """The instance's public IPv4 (or public DNS name); None if it has none or does not exist."""
+        ...
+
+
+# ------------------------------------------------------------------------------------- DNS
+class DnsRecords(Protocol):
+    """The records of the one hosted zone DR Autopilot may change."""
+
+    def current(self, name: str, record_type: str) -> RecordValue | None:
+        """The record as it is now, or None if it does not exist."""
+        ...
+
+    def upsert(self, name: str, record_type: str, value: str, ttl: int, comment: str) -> str:
+        """UPSERT the record (repeating it changes nothing); returns the change id."""
+        ...
+
+    def wait_insync(self, change_id: str, timeout_seconds: float) -> datetime:
+        """Wait until the change is INSYNC; DnsChangePending if it is not within the timeout."""
+        ...
+
+
+# ------------------------------------------------------------------------------------ lock
+@dataclass(frozen=True)
+class LockState:
+    """The lock as an attempt to take it left it."""
+
+    acquired: bool
+    holder: str | None
+    holder_state: str | None
+    expires_at: int | None
+    suppressed: int
+
+
+class FailoverLock(Protocol):
+    """One failover per outage: a lock that names the execution holding it."""
+
+    def acquire(self, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool) -> LockState:
+        """Take the lock for `execution_id`, or record one more suppressed start and say who holds it."""
+        ...
+
+    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+        """End this execution's hold; the cool-down starts now. False if another run holds it."""
+        ...
+
+
+# ------------------------------------------------------------------------- people and pages
+class Publisher(Protocol):
+    """Where messages for on-call staff go (the SNS topic)."""
+
+    def publish(self, subject: str, message: str) -> str:
+        """Publish one message; returns its id. Repeating a message is harmless."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    healthy: bool
+    status_code: int | None
+    detail: str
+    seconds: float
+
+
+class Probe(Protocol):
+    """One look at the recovered webserver's landing page."""
+
+    def __call__(self, url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
+        """Healthy only on 200 with `expected_text` in the body, within the timeout."""
+        ...

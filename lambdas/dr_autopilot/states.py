@@ -1,0 +1,199 @@
+"""The one table of the workflow's states.
+
+Every state name is written here and nowhere else. The stack builds one function per task from
+`TASKS` (handler, timeout, environment, permissions), the workflow construct names its states
+from `StateName`, and the CLI, the drill and its report group the states into `PHASES`. Renaming
+a state here renames it everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dr_autopilot.config import FailoverConfig
+from dr_autopilot.environment import Variable
+
+
+class StateName(StrEnum):
+    # Tasks: one Lambda function each (see TASKS).
+    VALIDATE_INPUT = "ValidateInput"
+    ACQUIRE_LOCK = "AcquireLock"
+    WAIT_FOR_APPROVAL = "WaitForApproval"
+    CHECK_REPLICATION = "CheckReplication"
+    CHOOSE_RECOVERY_POINT = "ChooseRecoveryPoint"
+    LAUNCH_RECOVERY = "LaunchRecovery"
+    POLL_JOB = "PollJob"
+    FIND_TARGETS = "FindTargets"
+    HEALTH_CHECK = "HealthCheck"
+    UPDATE_DNS = "UpdateDns"
+    REPORT_SUCCESS = "ReportSuccess"
+    REPORT_FAILURE = "ReportFailure"
+    # Flow: choices, waits and passes.
+    LOCK_ACQUIRED = "LockAcquired?"
+    APPROVAL_REQUIRED = "ApprovalRequired?"
+    APPROVAL_TIMED_OUT = "ApprovalTimedOut"
+    APPROVAL_TIMED_OUT_PROCEEDING = "ApprovalTimedOutProceeding"
+    DRY_RUN = "DryRun?"
+    WAIT_FOR_JOB = "WaitForJob"
+    JOB_COMPLETED = "JobCompleted?"
+    WAIT_FOR_HEALTH = "WaitForHealth"
+    TARGET_HEALTHY = "TargetHealthy?"
+    # Ends.
+    INPUT_REJECTED = "InputRejected"
+    DEDUPLICATED = "Deduplicated"
+    FAILOVER_IN_PROGRESS = "FailoverInProgress"
+    FAILOVER_SUCCEEDED = "FailoverSucceeded"
+    FAILOVER_FAILED = "FailoverFailed"
+    FAILOVER_FAILED_UNREPORTED = "FailoverFailedUnreported"
+
+
+class Need(StrEnum):
+    """What a task's function needs besides its configuration; each becomes an environment
+    variable, a grant, or both."""
+
+    API_TOKEN = "read the provider's API token secret"  # noqa: S105 - a description, not a secret
+    TOPIC = "publish to the notification topic"
+    LOCK_TABLE = "read and write the failover lock table"
+    IDEMPOTENCY_TABLE = "read and write the idempotency table"
+    EC2_READ = "describe EC2 instances (address fallback)"
+    DNS_READ = "read the hosted zone's records"
+    DNS_CHANGE = "UPSERT the configured records and read the change status"
+
+    @property
+    def variable(self) -> Variable | None:
+        """The environment variable that carries what this need names, if any."""
+        return _NEED_VARIABLES.get(self)
+
+
+_NEED_VARIABLES = {
+    Need.TOPIC: Variable.TOPIC_ARN,
+    Need.LOCK_TABLE: Variable.LOCK_TABLE,
+    Need.IDEMPOTENCY_TABLE: Variable.IDEMPOTENCY_TABLE,
+}
+
+
+def _fixed(seconds: int) -> Callable[[FailoverConfig], int]:
+    return lambda _config: seconds
+
+
+DEFAULT_TIMEOUT = _fixed(30)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task state and the Lambda function behind it."""
+
+    state: StateName
+    module: str  # dr_autopilot.handlers.<module>.handler
+    result_key: str  # the WorkflowState field the result lands in ($.<result_key>)
+    timeout: Callable[[FailoverConfig], int]  # the function's timeout in seconds
+    needs: frozenset[Need]
+
+    @property
+    def handler(self) -> str:
+        return f"dr_autopilot.handlers.{self.module}.handler"
+
+    @property
+    def result_path(self) -> str:
+        return f"$.{self.result_key}"
+
+    @property
+    def variables(self) -> frozenset[Variable]:
+        """The environment variables the function must have (besides the configuration)."""
+        return frozenset(need.variable for need in self.needs if need.variable is not None)
+
+
+def _task(
+    state: StateName,
+    module: str,
+    result_key: str,
+    *needs: Need,
+    timeout: Callable[[FailoverConfig], int] = DEFAULT_TIMEOUT,
+) -> TaskSpec:
+    return TaskSpec(state, module, result_key, timeout, frozenset(needs))
+
+
+TASKS: tuple[TaskSpec, ...] = (
+    # ValidateInput's result replaces the whole state as {"request": ...} (see the workflow).
+    _task(StateName.VALIDATE_INPUT, "validate_input", "request"),
+    _task(StateName.ACQUIRE_LOCK, "acquire_lock", "lock", Need.TOPIC, Need.LOCK_TABLE),
+    # Waits for a task token; the function only sends the approval request.
+    _task(StateName.WAIT_FOR_APPROVAL, "request_approval", "approval", Need.TOPIC),
+    _task(
+        StateName.CHECK_REPLICATION, "check_replication", "replication", Need.API_TOKEN, Need.TOPIC, timeout=_fixed(120)
+    ),
+    _task(
+        StateName.CHOOSE_RECOVERY_POINT, "choose_recovery_point", "recoveryPoint", Need.API_TOKEN, timeout=_fixed(300)
+    ),
+    _task(
+        StateName.LAUNCH_RECOVERY,
+        "launch_recovery",
+        "launch",
+        Need.API_TOKEN,
+        Need.TOPIC,
+        Need.IDEMPOTENCY_TABLE,
+        timeout=_fixed(300),
+    ),
+    _task(StateName.POLL_JOB, "poll_job", "job", Need.API_TOKEN, Need.TOPIC, timeout=_fixed(60)),
+    _task(StateName.FIND_TARGETS, "find_targets", "target", Need.API_TOKEN, Need.EC2_READ, timeout=_fixed(120)),
+    _task(
+        StateName.HEALTH_CHECK,
+        "health_check",
+        "health",
+        Need.TOPIC,
+        # one probe per invocation, plus the function's own start-up
+        timeout=lambda config: int(config.health_check.timeout_seconds) + 15,
+    ),
+    _task(
+        StateName.UPDATE_DNS,
+        "update_dns",
+        "dns",
+        Need.TOPIC,
+        Need.DNS_READ,
+        Need.DNS_CHANGE,
+        # the function waits for INSYNC itself
+        timeout=lambda config: config.dns.insync_timeout_seconds + 60,
+    ),
+    _task(StateName.REPORT_SUCCESS, "report_success", "summary", Need.TOPIC, Need.LOCK_TABLE),
+    _task(StateName.REPORT_FAILURE, "report_failure", "summary", Need.TOPIC, Need.LOCK_TABLE, Need.DNS_READ),
+)
+
+TASK_BY_STATE: dict[StateName, TaskSpec] = {task.state: task for task in TASKS}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """A step of the runbook as people talk about it, made of one or more states."""
+
+    key: str  # short, for the CLI and JSON
+    title: str  # for reports
+    states: tuple[StateName, ...]
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("validate", "Validate input", (StateName.VALIDATE_INPUT,)),
+    Phase(
+        "lock",
+        "Acquire lock",
+        (
+            StateName.ACQUIRE_LOCK,
+            StateName.LOCK_ACQUIRED,
+            StateName.APPROVAL_REQUIRED,
+            StateName.WAIT_FOR_APPROVAL,
+            StateName.APPROVAL_TIMED_OUT,
+            StateName.APPROVAL_TIMED_OUT_PROCEEDING,
+        ),
+    ),
+    Phase("replication", "Check replication", (StateName.CHECK_REPLICATION,)),
+    Phase("recovery-point", "Choose recovery point", (StateName.CHOOSE_RECOVERY_POINT, StateName.DRY_RUN)),
+    Phase("launch", "Launch recovery", (StateName.LAUNCH_RECOVERY,)),
+    Phase("job", "Wait for the job", (StateName.POLL_JOB, StateName.WAIT_FOR_JOB, StateName.JOB_COMPLETED)),
+    Phase("targets", "Find targets", (StateName.FIND_TARGETS,)),
+    Phase("health", "Health check", (StateName.HEALTH_CHECK, StateName.WAIT_FOR_HEALTH, StateName.TARGET_HEALTHY)),
+    Phase("dns", "Update DNS", (StateName.UPDATE_DNS,)),
+    Phase("report", "Report", (StateName.REPORT_SUCCESS, StateName.REPORT_FAILURE)),
+)
+
+PHASE_OF_STATE: dict[str, Phase] = {state.value: phase for phase in PHASES for state in phase.states}

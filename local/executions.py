@@ -1,0 +1,118 @@
+"""Executions of the deployed state machine in local AWS: start, wait (handing new history events
+to a watcher), and deliver EventBridge events to the synthesized rules."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dr_autopilot import history
+from dr_autopilot.states import StateName
+
+from local.aws import Deployment, LocalAws, resolve
+from local.events import matches, transform
+
+
+@dataclass
+class ExecutionResult:
+    arn: str
+    name: str
+    status: str
+    started: datetime
+    stopped: datetime | None
+    output: dict[str, Any] | None
+    error: str | None
+    cause: str | None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def entered_states(self) -> list[str]:
+        return history.entered_states(self.events)
+
+    def state_outputs(self, state: StateName) -> list[dict[str, Any]]:
+        return history.state_outputs(self.events, state)
+
+
+class Executions:
+    """The executions of one deployment."""
+
+    def __init__(self, aws: LocalAws, deployment: Deployment, template: dict[str, Any]) -> None:
+        self._aws = aws
+        self._deployment = deployment
+        self._template = template
+        self._states = aws.client("stepfunctions")
+
+    def start(self, failover_input: dict[str, Any] | str, name: str | None = None) -> str:
+        body = failover_input if isinstance(failover_input, str) else json.dumps(failover_input)
+        return str(
+            self._states.start_execution(
+                stateMachineArn=self._deployment.state_machine_arn,
+                name=name or f"failover-{uuid.uuid4().hex[:12]}",
+                input=body,
+            )["executionArn"]
+        )
+
+    def history(self, arn: str) -> list[dict[str, Any]]:
+        return history.history(self._states, arn)
+
+    def wait(
+        self,
+        arn: str,
+        timeout: float = 300,
+        on_events: Callable[[list[dict[str, Any]]], None] | None = None,
+        interval: float = 0.2,
+    ) -> ExecutionResult:
+        """Wait for the execution to end, handing new history events to `on_events` as they appear."""
+        deadline, seen = time.monotonic() + timeout, 0
+        while True:
+            description = self._states.describe_execution(executionArn=arn)
+            finished = description["status"] != "RUNNING"
+            if on_events is not None:
+                events = self.history(arn)
+                if len(events) > seen:
+                    on_events(events[seen:])
+                    seen = len(events)
+            if finished:
+                break
+            if time.monotonic() > deadline:
+                self._states.stop_execution(
+                    executionArn=arn, error="DrillTimeout", cause=f"no result within {timeout:.0f}s"
+                )
+                raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
+            time.sleep(interval)
+        output = description.get("output")
+        return ExecutionResult(
+            arn=arn,
+            name=description["name"],
+            status=description["status"],
+            started=description["startDate"],
+            stopped=description.get("stopDate"),
+            output=json.loads(output) if output else None,
+            error=description.get("error"),
+            cause=description.get("cause"),
+            events=self.history(arn),
+        )
+
+    def run(self, failover_input: dict[str, Any] | str, timeout: float = 300, **wait_options: Any) -> ExecutionResult:
+        """Start an execution and wait for its end."""
+        return self.wait(self.start(failover_input), timeout=timeout, **wait_options)
+
+    def deliver_event(self, event: dict[str, Any]) -> list[str]:
+        """Hand an event to the synthesized EventBridge rules: every matching rule that targets the
+        state machine starts an execution with its transformer's input. Returns the executions."""
+        started = []
+        resources = self._template["Resources"]
+        ids = self._deployment.physical_ids(self._template, self._aws.region)
+        for rule in (r for r in resources.values() if r["Type"] == "AWS::Events::Rule"):
+            props = resolve(rule["Properties"], ids, self._aws.region)
+            if props.get("State", "ENABLED") != "ENABLED" or not matches(props["EventPattern"], event):
+                continue
+            for target in props.get("Targets", []):
+                if target["Arn"] == self._deployment.state_machine_arn:
+                    started.append(self.start(transform(target["InputTransformer"], event)))
+        return started

@@ -1,0 +1,70 @@
+"""The site around the workflow in local AWS: the website's DNS record, the failover lock and
+the messages on-call staff received. Built from the product's own Route 53 client and lock id,
+so the drill reads and writes them exactly as the functions do."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dr_autopilot.clients.lock import LOCK_ID
+from dr_autopilot.clients.route53 import Route53Records
+from dr_autopilot.config import DnsConfig
+from dr_autopilot.environment import Variable
+
+from local.aws import Deployment, LocalAws
+
+PRIMARY_ADDRESS = "192.0.2.10"  # the failed primary webserver (TEST-NET-1: never contacted)
+PRIMARY_TTL = 60
+
+
+class SiteFixture:
+    """DNS, lock and notifications of one deployment."""
+
+    def __init__(self, aws: LocalAws, deployment: Deployment, dns: DnsConfig) -> None:
+        self._aws = aws
+        self._deployment = deployment
+        self._dns = dns
+        self._records = Route53Records(dns.hosted_zone_id, route53=aws.client("route53"))
+
+    @property
+    def record_name(self) -> str:
+        return self._dns.record_name
+
+    def reset(self) -> None:
+        """Back to 'the primary has just failed': DNS on the primary, no lock, no messages."""
+        self.reset_lock()
+        self.set_record(self.record_name, PRIMARY_ADDRESS)
+        self.notifications()  # drain (SQS allows one purge a minute)
+
+    def set_record(self, name: str, value: str) -> None:
+        self._records.upsert(name, self._dns.record_type, value, PRIMARY_TTL, comment="local drill: the primary")
+
+    def record_values(self, name: str | None = None) -> list[str]:
+        record = self._records.current(name or self.record_name, self._dns.record_type)
+        return record.values if record else []
+
+    def reset_lock(self) -> None:
+        """Forget any failover lock (a new outage, long after the last one)."""
+        tables = {
+            spec.environment[Variable.LOCK_TABLE]
+            for spec in self._deployment.functions.values()
+            if spec.environment.get(Variable.LOCK_TABLE)
+        }
+        for table in tables:
+            self._aws.client("dynamodb").delete_item(TableName=table, Key={"id": {"S": LOCK_ID}})
+
+    def notifications(self) -> list[dict[str, str]]:
+        """Every SNS message published since the last call (subject, message), oldest first."""
+        sqs = self._aws.client("sqs")
+        messages: list[dict[str, str]] = []
+        while True:
+            batch: list[dict[str, Any]] = sqs.receive_message(
+                QueueUrl=self._deployment.probe_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not batch:
+                return messages
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                messages.append({"subject": envelope.get("Subject", ""), "message": envelope["Message"]})
+                sqs.delete_message(QueueUrl=self._deployment.probe_queue_url, ReceiptHandle=message["ReceiptHandle"])

@@ -1,0 +1,101 @@
+"""Fakes that satisfy the logic layer's ports (`dr_autopilot.ports`): what the unit tests pass
+instead of CloudEndure, Route 53, DynamoDB, SNS and HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from dr_autopilot.errors import NotificationFailed
+from dr_autopilot.models import LaunchResult, Mode, RecordValue, RecoveryPoint, ReplicationReport, Target
+from dr_autopilot.ports import JobSnapshot, LockState, ProbeResult
+
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+class FakeProvider:
+    """A provider that answers the replication check; any other call fails the test."""
+
+    def __init__(self, report: ReplicationReport) -> None:
+        self.report = report
+        self.launches = 0
+
+    def assess_replication(self) -> ReplicationReport:
+        return self.report
+
+    def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
+        raise AssertionError("not expected in this test")
+
+    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
+        self.launches += 1
+        raise AssertionError("not expected in this test")
+
+    def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
+        raise AssertionError("not expected in this test")
+
+    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
+        raise AssertionError("not expected in this test")
+
+
+class RecordingRecords:
+    """A zone whose record points at the primary; UPSERTs are recorded."""
+
+    def __init__(self, primary: str = "192.0.2.10") -> None:
+        self.primary = primary
+        self.upserts: list[str] = []
+
+    def current(self, name: str, record_type: str) -> RecordValue | None:
+        return RecordValue(name=name, type=record_type, values=[self.primary], ttl=60)
+
+    def upsert(self, name: str, record_type: str, value: str, ttl: int, comment: str) -> str:
+        self.upserts.append(value)
+        return "change-1"
+
+    def wait_insync(self, change_id: str, timeout_seconds: float) -> datetime:
+        return NOW
+
+
+@dataclass
+class FakeLock:
+    """A lock held by `holder` (None: free); every call is recorded."""
+
+    holder: str | None = None
+    holder_state: str = "RUNNING"
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def acquire(self, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool) -> LockState:
+        self.calls.append(("acquire", execution_id))
+        if self.holder in (None, execution_id):
+            self.holder = execution_id
+            return LockState(True, execution_id, "RUNNING", int(NOW.timestamp()) + hold_seconds, 0)
+        return LockState(False, self.holder, self.holder_state, int(NOW.timestamp()) + 600, 1)
+
+    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+        self.calls.append(("release", execution_id))
+        return self.holder == execution_id
+
+
+@dataclass
+class RecordingPublisher:
+    """The topic: messages are recorded; with `failing`, every publish fails as SNS would."""
+
+    failing: bool = False
+    messages: list[tuple[str, str]] = field(default_factory=list)
+
+    def publish(self, subject: str, message: str) -> str:
+        if self.failing:
+            raise NotificationFailed("SNS is unavailable (fake)")
+        self.messages.append((subject, message))
+        return f"message-{len(self.messages)}"
+
+
+@dataclass
+class ScriptedProbe:
+    """A landing page that answers with `result`; the URLs probed are recorded."""
+
+    result: ProbeResult
+    urls: list[str] = field(default_factory=list)
+
+    def __call__(self, url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
+        self.urls.append(url)
+        return self.result
