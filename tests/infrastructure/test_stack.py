@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from dr_autopilot import errors
 from dr_autopilot.config import ConfigError
+from dr_autopilot.states import TASKS
 
 from local.environment import base_context, merge, synthesize
 
@@ -36,8 +37,10 @@ def policy_statements(resources: dict[str, Any], function_id_part: str) -> list[
 def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notification(
     resources: dict[str, Any],
 ) -> None:
+    # Given the task states of the synthesized state machine
     states = definition(resources)["States"]
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
+    # Then they are the workflow's eleven tasks
     assert set(tasks) == {
         "ValidateInput",
         "AcquireLock",
@@ -51,6 +54,8 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
         "ReportSuccess",
         "ReportFailure",
     }
+    # And none retries every error, or a verdict that a retry cannot change (a job already running, a
+    # failed job, lagging replication, an unhealthy target, wrong input)
     for name, task in tasks.items():
         retried = {error for rule in task.get("Retry", []) for error in rule["ErrorEquals"]}
         assert "States.ALL" not in retried, name
@@ -61,8 +66,11 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
             "TargetUnhealthy",
             "InvalidInput",
         }, name
+        # And each catches every error
         catches = task.get("Catch", [])
         assert catches and catches[0]["ErrorEquals"] == ["States.ALL"], name
+    # And a caught error goes to ReportFailure and then FailoverFailed; wrong input goes to InputRejected,
+    # and a failure to report ends without another notification
     expected_target = {"ValidateInput": "InputRejected", "ReportFailure": "FailoverFailedUnreported"}
     for name, task in tasks.items():
         assert task["Catch"][0]["Next"] == expected_target.get(name, "ReportFailure"), name
@@ -70,10 +78,13 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
 
 
 def test_waits_come_from_the_data_and_loops_are_bounded(resources: dict[str, Any]) -> None:
+    # Given the synthesized state machine
     machine = definition(resources)
     states = machine["States"]
+    # Then the waits between job polls and between health checks are read from the tasks' results
     assert states["WaitForJob"]["SecondsPath"] == "$.job.waitSeconds"
     assert states["WaitForHealth"]["SecondsPath"] == "$.health.waitSeconds"
+    # And the whole run is bounded at two hours, in a standard workflow with tracing and full logging
     (state_machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
     assert machine["TimeoutSeconds"] == 7200
     assert state_machine["Properties"]["StateMachineType"] == "STANDARD"
@@ -82,41 +93,51 @@ def test_waits_come_from_the_data_and_loops_are_bounded(resources: dict[str, Any
 
 
 def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]) -> None:
-    # The workflow matches exception class names: each one it names must be a class in dr_autopilot.errors
+    # Given every error name the workflow's Retry and Catch rules match: Step Functions compares them with
+    # exception class names, so each of ours must be a class in dr_autopilot.errors
     states = definition(resources)["States"]
     named = {
         e for s in states.values() for rule in s.get("Retry", []) + s.get("Catch", []) for e in rule["ErrorEquals"]
     }
+    # When the names AWS owns are set aside
     ours = {e for e in named if "." not in e}  # States.*, Lambda.*, Sandbox.* belong to AWS
+    # Then ours are the three transient errors, and each is an error class of dr_autopilot.errors
     assert ours == {"ServiceUnavailable", "DnsChangePending", "DnsThrottled"}
     for name in ours:
         assert issubclass(getattr(errors, name), errors.DrAutopilotError)
 
 
 def test_functions_run_python_3_14_with_tracing_and_typed_configuration(resources: dict[str, Any]) -> None:
+    # Given the synthesized functions
     functions = of_type(resources, "AWS::Lambda::Function")
-    assert len(functions) == 12
+    # Then there are twelve, each on Python 3.14 with active tracing and a handler of dr_autopilot.handlers
+    assert len(functions) == len(TASKS)  # one per task of the state table
     for function in functions.values():
         props = function["Properties"]
         assert props["Runtime"] == "python3.14"
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["Handler"].startswith("dr_autopilot.handlers.")
+        # And each gets the typed configuration of the site's record
         config = json.loads(props["Environment"]["Variables"]["DR_AUTOPILOT_CONFIG"])
         assert config["dns"]["recordName"] == "www.example.com"
-        # the API token is never in the environment: only the name of the secret that holds it
+        # And the API token is never in the environment: only the name of the secret that holds it
         assert set(config["cloudendure"]) == {"apiUrl", "projectName", "apiTokenSecretName", "readTimeoutSeconds"}
 
 
 def test_dns_rights_are_only_upsert_of_the_configured_records_in_the_one_zone(resources: dict[str, Any]) -> None:
+    # Given the rights of the UpdateDns function
     statements = policy_statements(resources, "UpdateDns")
     change = next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
+    # Then its one right to change records is limited to the one hosted zone
     assert "hostedzone/Z0123456789EXAMPLE" in json.dumps(change["Resource"])
+    # And to UPSERT of the site and drill records only
     conditions = change["Condition"]["ForAllValues:StringEquals"]
     assert conditions["route53:ChangeResourceRecordSetsActions"] == ["UPSERT"]
     assert conditions["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == [
         "www.example.com",
         "drill.example.com",
     ]
+    # And the functions that check, validate or report cannot change records at all
     for function in ("CheckReplication", "PollJob", "HealthCheck", "ValidateInput", "ReportSuccess"):
         assert not any("route53:Change" in json.dumps(s["Action"]) for s in policy_statements(resources, function)), (
             function
@@ -126,7 +147,9 @@ def test_dns_rights_are_only_upsert_of_the_configured_records_in_the_one_zone(re
 def test_secret_read_is_limited_to_the_one_secret_and_the_functions_that_call_cloudendure(
     resources: dict[str, Any],
 ) -> None:
+    # Given the rights of every task function
     readers = set()
+    # When their statements are searched for secret reads
     for name in (
         "ValidateInput",
         "CheckReplication",
@@ -141,21 +164,28 @@ def test_secret_read_is_limited_to_the_one_secret_and_the_functions_that_call_cl
     ):
         for statement in policy_statements(resources, name):
             if "secretsmanager:GetSecretValue" in json.dumps(statement["Action"]):
+                # Then each one names only the CloudEndure API token's secret
                 assert "secret:dr-autopilot/cloudendure-api-token-??????" in json.dumps(statement["Resource"])
                 readers.add(name)
+    # And only the functions that call CloudEndure may read it
     assert readers == {"CheckReplication", "ChooseRecoveryPoint", "LaunchRecovery", "PollJob", "FindTargets"}
 
 
 def test_no_statement_grants_every_action(resources: dict[str, Any]) -> None:
+    # Given every IAM statement of the stack
     for policy in of_type(resources, "AWS::IAM::Policy").values():
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            # Then none allows every action, or every action of a service
             assert all(action != "*" and not action.endswith(":*") for action in actions), statement
 
 
 def test_topic_is_encrypted_and_requires_tls(resources: dict[str, Any]) -> None:
+    # Given the failover notification topic
     (topic,) = of_type(resources, "AWS::SNS::Topic").values()
+    # Then it is encrypted with the AWS-managed SNS key
     assert "alias/aws/sns" in json.dumps(topic["Properties"]["KmsMasterKeyId"])
+    # And its policy refuses requests that do not use TLS
     (policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
     assert "aws:SecureTransport" in json.dumps(policy)
 
@@ -171,17 +201,25 @@ def test_topic_is_encrypted_and_requires_tls(resources: dict[str, Any]) -> None:
     ],
 )
 def test_wrong_configuration_fails_synth_naming_the_key(override: dict[str, Any], named_key: str) -> None:
+    # Given cdk.json context with one wrong setting (the table: an unsupported record type, an empty
+    # expected text, a poll minimum above the maximum, an unknown webserver machine, a bad secret name)
     context = merge(base_context(), {"drAutopilot": override, "aws:cdk:bundling-stacks": []})
+    # When the app is synthesized
+    # Then synth fails with a configuration error that names the key
     with pytest.raises(ConfigError, match=named_key.replace(".", r"\.").replace("'", ".")):
         synthesize(context)
 
 
 def test_missing_configuration_fails_synth_with_a_pointer_to_the_example() -> None:
+    # Given context without the drAutopilot key
+    # When the app is synthesized
+    # Then synth fails with a configuration error naming the missing key
     with pytest.raises(ConfigError, match="no context key 'drAutopilot'"):
         synthesize({"aws:cdk:bundling-stacks": []})
 
 
 def test_state_machine_may_invoke_only_its_own_functions(resources: dict[str, Any]) -> None:
+    # Given the stack's functions and the state machine role's invoke statements
     functions = set(of_type(resources, "AWS::Lambda::Function"))
     statements = [
         s
@@ -190,6 +228,7 @@ def test_state_machine_may_invoke_only_its_own_functions(resources: dict[str, An
         for s in policy["Properties"]["PolicyDocument"]["Statement"]
         if "lambda:InvokeFunction" in json.dumps(s["Action"])
     ]
+    # Then there is such a statement, and every function it names is one of the stack's own
     assert statements
     for statement in statements:
         for resource in statement["Resource"]:

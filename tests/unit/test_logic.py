@@ -56,14 +56,20 @@ def event(raw: object) -> ValidateInputEvent:
 
 # ------------------------------------------------------------------------------ ValidateInput
 def test_empty_input_means_recovery_from_the_latest_point() -> None:
+    # Given an empty failover input
+    # When it is validated
     parsed = validate_input(event({}))
+    # Then it is a recovery from the latest point, not forced and not a dry run
     assert parsed.mode is Mode.RECOVERY and parsed.point_in_time is None and not parsed.force and not parsed.dry_run
 
 
 def test_alarm_input_is_attributed_to_the_alarm() -> None:
+    # Given the input the alarm rule builds
+    # When it is validated
     parsed = validate_input(
         event({"alarm": {"name": "site-down", "reason": "Threshold Crossed", "time": "2026-11-25T02:59:00Z"}})
     )
+    # Then the failover is attributed to the alarm: trigger, requester and reason
     assert parsed.trigger == "alarm" and parsed.requested_by == "site-down" and parsed.reason == "Threshold Crossed"
 
 
@@ -85,8 +91,12 @@ def test_alarm_input_is_attributed_to_the_alarm() -> None:
     ],
 )
 def test_wrong_input_names_the_field_and_what_is_allowed(raw: object, words: str) -> None:
+    # Given an input with one wrong field (the table: unknown mode, a time without zone, in epoch seconds
+    # or in the future, wrong types, an overlong or unsafe name, an unknown field, not an object)
+    # When it is validated
     with pytest.raises(InvalidInput) as refused:
         validate_input(event(raw))
+    # Then it is refused as InvalidInput, naming the field and what is allowed
     assert words in str(refused.value)
 
 
@@ -122,13 +132,18 @@ def test_force_records_that_the_verdict_was_overridden() -> None:
 
 # ------------------------------------------------------------------------------------ PollJob
 def test_polling_is_short_while_the_job_moves_and_backs_off_while_quiet() -> None:
+    # Given the job is polled every 5 to 40 seconds
+    # When the job has just been launched, or has moved since the last poll
+    # Then the next poll comes after the minimum wait
     assert next_wait(0, job_moved=False, config=JOB) == 5
     assert next_wait(20, job_moved=True, config=JOB) == 5
+    # And while the job stays quiet, each wait doubles up to the maximum
     waits, wait = [], 5
     for _ in range(5):
         wait = next_wait(wait, job_moved=False, config=JOB)
         waits.append(wait)
     assert waits == [10, 20, 40, 40, 40]
+    # And the number of polls is bounded by the job timeout
     assert max_polls(JOB) == 130
 
 
@@ -147,31 +162,43 @@ TARGET = Target(machine_name="WebServer", address="203.0.113.7", address_source=
     ],
 )
 def test_dns_is_never_pointed_at_a_target_that_did_not_pass_its_check(health: HealthResult | None) -> None:
+    # Given a target with no health check, a failed one, or a passed check of another address (the table)
     records = RecordingRecords()
+    # When DNS is to be updated
+    # Then it is refused as TargetUnhealthy
     with pytest.raises(TargetUnhealthy):
         update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records)
+    # And the record was not changed
     assert records.upserts == []
 
 
 def test_healthy_target_gets_an_upsert_and_the_previous_value_is_kept() -> None:
+    # Given a target whose landing page passed its check
     records = RecordingRecords()
     health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
+    # When DNS is updated
     result = update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records)
+    # Then the record is UPSERTed to the target's address
     assert records.upserts == ["203.0.113.7"]
+    # And the primary's address it replaced is kept for the report
     assert result.previous is not None and result.previous.values == ["192.0.2.10"]
 
 
 def test_drill_without_a_drill_record_leaves_dns_alone() -> None:
+    # Given a drill whose test webserver passed its check, and no drill record configured
     records = RecordingRecords()
     health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
+    # When DNS is to be updated
     result = update_dns(
         WorkflowState(request=request(mode=Mode.DRILL), target=TARGET, health=health), DNS, HEALTH, records
     )
+    # Then the step is skipped and no record is changed
     assert result.skipped and records.upserts == []
 
 
 # ----------------------------------------------------------------------------------- Reports
 def test_failure_after_launch_says_what_changed_and_what_did_not() -> None:
+    # Given a failover whose launch job failed after it was started
     state = WorkflowState(
         request=request(),
         launch=LaunchResult(
@@ -185,17 +212,23 @@ def test_failure_after_launch_says_what_changed_and_what_did_not() -> None:
             Error="JobFailed", Cause='{"errorType": "JobFailed", "errorMessage": "launch job job-42 FAILED"}'
         ),
     )
+    # When the failure is summarized and rendered for on-call
     summary = failure_summary(state, DNS, RecordingRecords())
     text = render(summary, state)
+    # Then the headline names the error and the job's message
     assert summary.headline == "recovery failover FAILED (JobFailed): launch job job-42 FAILED"
+    # And the text says which job was launched, that DNS still points at the primary, and when it launched
     assert "Launch job job-42 (RECOVERY) was started for 2 machine(s)" in text
     assert "DNS www.example.com A was not changed: it still points at 192.0.2.10." in text
     assert "+    2.0s  launched" in text
 
 
 def test_dry_run_summary_promises_nothing_was_changed() -> None:
+    # Given a dry run, forced over a lagging machine
     state = WorkflowState(request=request(dry_run=True), replication=LAGGING.model_copy(update={"forced": True}))
+    # When its success is summarized
     summary = success_summary(state)
+    # Then the outcome is DRY_RUN and the headline promises nothing was launched and DNS is unchanged
     assert summary.outcome == "DRY_RUN" and "Nothing was launched, DNS unchanged" in summary.headline
 
 

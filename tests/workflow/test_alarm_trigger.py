@@ -35,6 +35,10 @@ def rule(env: LocalFailoverEnvironment) -> dict[str, Any]:
 def test_rule_matches_only_alarm_state_of_the_configured_alarms(
     env: LocalFailoverEnvironment, event: dict[str, Any], expected: bool
 ) -> None:
+    # Given an event on the bus: the configured alarm entering ALARM, OK or INSUFFICIENT_DATA, another
+    # alarm, or the configured alarm's event from another source (the table)
+    # When the synthesized rule's pattern is applied to it
+    # Then it matches only the configured alarm entering ALARM
     assert matches(rule(env)["EventPattern"], event) is expected
 
 
@@ -102,26 +106,32 @@ def test_alarm_storm_leads_to_exactly_one_failover(env: LocalFailoverEnvironment
 
 
 def test_alarm_within_the_cooldown_starts_nothing_but_on_call_still_can(env: LocalFailoverEnvironment) -> None:
+    # Given an alarm-started failover that has finished
     first = env.executions.wait(env.executions.deliver_event(alarm_event(SITE_ALARM))[0])
     assert first.status == "SUCCEEDED"
-    # A later alarm for the same outage, after the failover finished: still within the cool-down
+    # When a later alarm for the same outage arrives after the failover finished: still within the cool-down
     late = env.executions.wait(env.executions.deliver_event(alarm_event(SITE_ALARM))[0])
+    # Then it is recorded as a duplicate, the lock naming the cool-down
     assert late.entered_states[-1] == "Deduplicated"
     assert "cool-down" in json.dumps(late.state_outputs("AcquireLock")[-1]["lock"])
-    # On-call staff are not bound by the alarm cool-down
+    # And on-call staff are not bound by the alarm cool-down: their start launches again
     manual = env.executions.run({"requestedBy": "alice", "reason": "run it again"})
     assert manual.status == "SUCCEEDED", manual.cause
     assert env.emulator.account.launches_accepted == 2
 
 
 def test_console_start_while_a_failover_runs_is_refused_without_side_effect(env: LocalFailoverEnvironment) -> None:
+    # Given a failover whose recovery job never finishes, running and launched
     env.reset_site("stuck-job")
     running = env.executions.start({"requestedBy": "alice"})
     deadline = time.monotonic() + 30
     while env.emulator.account.launches_accepted == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
+    # When bob starts another failover from the console
     second = env.executions.run({"requestedBy": "bob"})
+    # Then it is refused as FailoverInProgress, saying one is already running
     assert second.status == "FAILED" and second.error == "FailoverInProgress"
     assert "already running" in (second.cause or "")
+    # And no second launch was made
     assert env.emulator.account.launches_accepted == 1
     env.executions.wait(running)

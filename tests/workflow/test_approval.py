@@ -49,29 +49,40 @@ def approval_token(env: LocalFailoverEnvironment, timeout: float = 20) -> str:
 
 
 def test_approved_alarm_failover_proceeds(approval_site: LocalFailoverEnvironment) -> None:
+    # Given an alarm started a failover and on-call received the approval request
     (arn,) = approval_site.executions.deliver_event(alarm_event(SITE_ALARM))
     token = approval_token(approval_site)
+    # And the failover holds at the gate
     assert approval_site.emulator.account.launches_accepted == 0  # nothing before approval
+    # When on-call approves it
     approval_site.aws.client("stepfunctions").send_task_success(taskToken=token, output='{"approvedBy": "alice"}')
     result = approval_site.executions.wait(arn)
+    # Then the failover runs to success with one launch
     assert result.status == "SUCCEEDED", result.cause
     assert approval_site.emulator.account.launches_accepted == 1
 
 
 def test_rejected_alarm_failover_stops_before_launch(approval_site: LocalFailoverEnvironment) -> None:
+    # Given an alarm started a failover and on-call received the approval request
     (arn,) = approval_site.executions.deliver_event(alarm_event(SITE_ALARM))
     token = approval_token(approval_site)
+    # When on-call rejects it because the primary is back
     approval_site.aws.client("stepfunctions").send_task_failure(
         taskToken=token, error="ApprovalRejected", cause="the primary is back"
     )
     result = approval_site.executions.wait(arn)
+    # Then the run fails as ApprovalRejected
     assert result.status == "FAILED" and result.error == "ApprovalRejected"
+    # And nothing was launched and DNS still points at the primary
     assert approval_site.emulator.account.launches_accepted == 0
     assert approval_site.site.record_values() == [PRIMARY_ADDRESS]
 
 
 def test_console_started_failover_skips_the_gate(approval_site: LocalFailoverEnvironment) -> None:
+    # Given a stack that asks approval for alarm-started failovers
+    # When on-call starts a failover from the console
     result = approval_site.executions.run({"requestedBy": "alice"})
+    # Then it succeeds without waiting for approval
     assert result.status == "SUCCEEDED" and "WaitForApproval" not in result.entered_states
 
 
@@ -79,11 +90,15 @@ def test_console_started_failover_skips_the_gate(approval_site: LocalFailoverEnv
 def test_unanswered_approval_follows_the_configuration(
     environment: LocalFailoverEnvironment, on_timeout: str, status: str, launches: int
 ) -> None:
+    # Given a stack whose approval request expires after two seconds, configured to abort or to proceed
     environment.reset_site("two-tier")
     with environment.reconfigured(gated(on_timeout, timeout_seconds=2)) as env:
+        # When an alarm starts a failover and nobody answers the approval request
         (arn,) = env.executions.deliver_event(alarm_event(SITE_ALARM))
         result = env.executions.wait(arn)
+        # Then the run ends as configured: abort fails with no launch, proceed succeeds with one
         assert result.status == status, result.cause
         assert env.emulator.account.launches_accepted == launches
+        # And an aborted run names the expired approval
         if on_timeout == "abort":
             assert result.error == "ApprovalTimedOut"

@@ -30,9 +30,13 @@ def cli(env: LocalFailoverEnvironment, *argv: str) -> tuple[int, str]:
 
 
 def test_status_lists_machines_and_readiness(env: LocalFailoverEnvironment) -> None:
+    # Given both machines replicate continuously
+    # When on-call asks for the status
     code, text = cli(env, "status")
+    # Then every machine is listed with its state, lag and readiness, and the exit code says all are ready
     assert code == EXIT_OK
     assert re.search(r"DBServer\s+STARTED\s+\d+ s\s+yes", text) and "2 of 2 machines ready" in text
+    # And when the database server falls behind, the JSON status marks it not ready and exits non-zero
     env.reset_site("lagging")
     code, text = cli(env, "--json", "status")
     rows = {row["name"]: row for row in json.loads(text)}
@@ -40,6 +44,7 @@ def test_status_lists_machines_and_readiness(env: LocalFailoverEnvironment) -> N
 
 
 def test_failover_watch_then_report(env: LocalFailoverEnvironment) -> None:
+    # Given the primary is down and both machines replicate continuously
     # When on-call starts a failover from the CLI and watches it (output not a terminal: plain lines)
     code, text = cli(env, "failover", "--watch", "--requested-by", "alice", "--reason", "primary down")
     # Then the progress shows phases and job-log lines, and ends with the summary headline
@@ -66,24 +71,38 @@ def test_failover_watch_then_report(env: LocalFailoverEnvironment) -> None:
 
 
 def test_failed_failover_exits_non_zero_with_the_cause(env: LocalFailoverEnvironment) -> None:
+    # Given the database server is far behind
     env.reset_site("lagging")
+    # When on-call starts a failover from the CLI and watches it
     code, text = cli(env, "failover", "--watch")
+    # Then the CLI exits non-zero, naming the error and the machine that is not ready
     assert code == EXIT_FAILED and "ReplicationNotReady" in text and "DBServer" in text
 
 
 def test_dry_run_from_the_cli_changes_nothing(env: LocalFailoverEnvironment) -> None:
+    # Given the primary is down and both machines replicate continuously
+    # When on-call asks for a dry run from the CLI, as JSON, and watches it
     code, text = cli(env, "--json", "failover", "--dry-run", "--watch")
+    # Then it exits OK and the final summary is a dry run
     assert code == EXIT_OK and json.loads(text.splitlines()[-1])["summary"]["outcome"] == "DRY_RUN"
+    # And nothing was launched
     assert env.emulator.account.launches_accepted == 0
 
 
 def test_usage_errors_exit_2(env: LocalFailoverEnvironment) -> None:
+    # Given on-call does not say which execution to approve
+    # When they run approve
+    # Then the CLI exits with the usage code, 2
     assert cli(env, "approve")[0] == EXIT_USAGE
-    with pytest.raises(SystemExit):
+    # And a mode the workflow does not know is refused by the argument parser
+    with pytest.raises(SystemExit) as exited:
         cli(env, "failover", "--mode", "failback")
+    assert exited.value.code == EXIT_USAGE
 
 
 def test_approve_from_the_cli_by_execution(environment: LocalFailoverEnvironment) -> None:
+    # Given a stack that asks approval for alarm-started failovers, and an alarm-started failover
+    # waiting at the gate
     environment.reset_site("two-tier")
     overrides = {"drAutopilot": {"trigger": {"approval": "approve", "approvalTimeoutSeconds": 30}}}
     with environment.reconfigured(overrides) as env:
@@ -94,8 +113,11 @@ def test_approve_from_the_cli_by_execution(environment: LocalFailoverEnvironment
             and time.monotonic() < deadline
         ):
             time.sleep(0.2)
+        # When on-call approves it from the CLI by its execution ARN
         code, text = cli(env, "approve", arn, "--by", "alice")
+        # Then the CLI confirms the approval
         assert code == EXIT_OK and "approved" in text
+        # And the failover succeeds, recording alice as the approver
         result = env.executions.wait(arn)
         assert (
             result.status == "SUCCEEDED"

@@ -72,37 +72,54 @@ def test_recovery_switches_dns_to_the_healthy_recovered_webserver(env: LocalFail
 
 
 def test_drill_launches_test_machines_and_leaves_the_site_record_alone(env: LocalFailoverEnvironment) -> None:
+    # Given the primary is down and both machines replicate continuously
+    # When on-call starts a drill
     result = env.executions.run({"mode": "drill", "requestedBy": "bob"})
+    # Then the drill succeeds with a TEST launch, not a RECOVERY one
     assert result.status == "SUCCEEDED", result.cause
     job = next(iter(env.emulator.account.jobs.values()))
     assert job.launch_type == "TEST"
+    # And the site record still points at the primary; only the drill record points at the test webserver
     assert env.site.record_values() == [PRIMARY_ADDRESS]
     assert result.output is not None
     assert env.site.record_values("drill.example.com") == [result.output["recoveredAddress"]]
 
 
 def test_dry_run_checks_and_plans_without_launching(env: LocalFailoverEnvironment) -> None:
+    # Given the primary is down and both machines replicate continuously
+    # When on-call asks for a dry run
     result = env.executions.run({"dryRun": True})
+    # Then the run succeeds as a dry run
     assert result.status == "SUCCEEDED"
     assert result.output is not None and result.output["outcome"] == "DRY_RUN"
+    # And it never reached LaunchRecovery: nothing was launched and DNS is unchanged
     assert env.emulator.account.launches_accepted == 0
     assert env.site.record_values() == [PRIMARY_ADDRESS]
     assert "LaunchRecovery" not in result.entered_states
 
 
 def test_lagging_replication_is_refused_before_any_launch(env: LocalFailoverEnvironment) -> None:
+    # Given the database server is 40 minutes behind with a 2 GiB backlog
     env.reset_site("lagging")
+    # When a failover is started without force
     result = env.executions.run({})
+    # Then it fails safely with ReplicationNotReady naming DBServer, before any launch
     assert_failed_safely(env, result, "ReplicationNotReady", "DBServer", launches=0)
+    # And the cause says why (the backlog) and how to go ahead anyway (force)
     assert "backlogged" in (result.cause or "") and "force" in (result.cause or "")
 
 
 def test_force_overrides_the_replication_verdict(env: LocalFailoverEnvironment) -> None:
+    # Given the database server is 40 minutes behind with a 2 GiB backlog
     env.reset_site("lagging")
+    # When on-call forces the failover, giving a reason
     result = env.executions.run({"force": True, "reason": "primary datacenter flooded"})
+    # Then the failover succeeds
     assert result.status == "SUCCEEDED", result.cause
+    # And CheckReplication records that its verdict on the one lagging machine was overridden
     replication = result.state_outputs("CheckReplication")[-1]["replication"]
     assert replication["forced"] is True and replication["notReady"] == 1
+    # And exactly one launch was made
     assert env.emulator.account.launches_accepted == 1
 
 
@@ -130,37 +147,54 @@ def test_point_in_time_launches_from_the_nearest_earlier_point(env: LocalFailove
 
 
 def test_point_in_time_before_every_recovery_point_launches_nothing(env: LocalFailoverEnvironment) -> None:
+    # Given a requested point in time older than every recovery point
+    # When failing over to that time
     result = env.executions.run({"pointInTime": "2020-01-01T00:00:00Z"})
+    # Then it fails safely with NoPointInTime naming the time, and nothing is launched
     assert_failed_safely(env, result, "NoPointInTime", "no recovery point at or before 2020-01-01", launches=0)
 
 
 def test_failed_job_is_reported_and_dns_left_alone(env: LocalFailoverEnvironment) -> None:
+    # Given a recovery job that fails while converting the webserver
     env.reset_site("job-fails")
+    # When a failover is started
     result = env.executions.run({})
+    # Then it fails safely with JobFailed quoting the job's failure, after its one launch, DNS unchanged
     assert_failed_safely(env, result, "JobFailed", "Conversion of machine WebServer failed", launches=1)
 
 
 def test_stuck_job_times_out_at_the_job_timeout(env: LocalFailoverEnvironment) -> None:
+    # Given a recovery job that starts but never finishes
     env.reset_site("stuck-job")
+    # When a failover is started
     result = env.executions.run({})
+    # Then it fails safely with JobTimedOut at the configured job timeout, after its one launch
     assert_failed_safely(env, result, "JobTimedOut", "the job timeout is 1800s", launches=1)
 
 
 def test_unhealthy_landing_page_never_gets_dns(env: LocalFailoverEnvironment) -> None:
+    # Given a recovered webserver whose landing page answers 503
     env.reset_site("unhealthy-landing")
+    # When a failover is started
     result = env.executions.run({})
+    # Then it fails safely with TargetUnhealthy citing the HTTP 503, after its one launch
     assert_failed_safely(env, result, "TargetUnhealthy", "HTTP 503", launches=1)
+    # And the health check gave up after its configured attempts, so UpdateDns was never entered
     assert result.entered_states.count("HealthCheck") == 5  # the configured bound, then it gives up
     assert "UpdateDns" not in result.entered_states
 
 
 def test_route53_error_is_notified_and_leaves_dns_unchanged(env: LocalFailoverEnvironment) -> None:
+    # Given Route 53 rejects the record change with InvalidChangeBatch
     failures = env.aws.fail_calls("route53", "ChangeResourceRecordSets", "InvalidChangeBatch")
+    # When a failover reaches UpdateDns
     try:
         result = env.executions.run({})
     finally:
         env.aws.clear_faults("route53", "ChangeResourceRecordSets")
+    # Then the change was rejected once and not retried
     assert failures[0] == 1
+    # And the run fails safely with DnsUpdateFailed naming the rejection, after its one launch, DNS unchanged
     assert_failed_safely(env, result, "DnsUpdateFailed", "InvalidChangeBatch", launches=1)
 
 
@@ -194,9 +228,14 @@ WRONG_INPUTS = [
 def test_twenty_wrong_inputs_are_refused_naming_the_field_with_no_side_effect(
     env: LocalFailoverEnvironment, failover_input: object, field: str
 ) -> None:
+    # Given an input with one wrong field (the table: unknown mode, wrong types, a time without zone, in
+    # epoch seconds or in the future, an empty, overlong or unsafe name, an unknown field, not an object)
+    # When a failover is started with it
     result = env.executions.run(failover_input)  # type: ignore[arg-type]
+    # Then ValidateInput refuses it as InvalidInput, naming the field
     assert result.status == "FAILED" and result.error == "InvalidInput"
     assert field in (result.cause or ""), result.cause
+    # And the run stopped there: nothing launched, DNS unchanged and no SNS message sent
     assert result.entered_states == ["ValidateInput", "InputRejected"]
     assert env.emulator.account.launches_accepted == 0
     assert env.site.record_values() == [PRIMARY_ADDRESS]

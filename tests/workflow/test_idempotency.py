@@ -38,8 +38,11 @@ def test_launch_invoked_again_for_the_same_execution_returns_the_stored_job(env:
 
 
 def test_a_different_execution_launches_anew(env: LocalFailoverEnvironment) -> None:
+    # Given a failover that has completed
     first = env.executions.run({"requestedBy": "alice"})
+    # When another execution is started for a second incident
     second = env.executions.run({"requestedBy": "alice", "reason": "second incident"})
+    # Then both succeed with a job each: the stored launch belongs to one execution only
     assert first.status == second.status == "SUCCEEDED"
     jobs = {r.state_outputs("LaunchRecovery")[-1]["launch"]["jobId"] for r in (first, second)}
     assert len(jobs) == 2 and env.emulator.account.launches_accepted == 2
