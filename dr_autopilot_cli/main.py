@@ -38,6 +38,8 @@ from dr_autopilot_cli import operations, render
 from dr_autopilot_cli.operations import CliError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+# Step Functions' answers to an ARN or token the operator typed wrong: a usage problem, not an outage.
+NOT_FOUND_OR_INVALID = {"ExecutionDoesNotExist", "InvalidArn", "InvalidToken", "TaskDoesNotExist", "TaskTimedOut"}
 LOCAL_BACKEND = "local.cli_backend"  # the drill environment plugs in here, only with --local
 
 
@@ -139,7 +141,13 @@ def main(argv: list[str] | None = None, backend: Backend | None = None, out: Tex
     except (CliError, ConfigError) as error:
         print(f"dr-autopilot: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (ProviderError, ClientError, BotoCoreError) as error:
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in NOT_FOUND_OR_INVALID:
+            print(f"dr-autopilot: {error.response['Error'].get('Message') or error}", file=sys.stderr)
+            return EXIT_USAGE
+        print(f"dr-autopilot: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except (ProviderError, BotoCoreError) as error:
         print(f"dr-autopilot: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_UNREACHABLE
 
@@ -211,7 +219,7 @@ def _watch(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
     print(
         json.dumps({"status": final.status, "error": final.error, "cause": final.cause})
         if as_json
-        else f"{final.status}: {final.error}: {final.cause}",
+        else f"{final.status}: {final.error}: {history.error_message(final.cause)}",
         file=out,
     )
     return EXIT_FAILED

@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from dr_autopilot import history
 from dr_autopilot.logic.validate_input import describe
 from dr_autopilot.models import FailoverInput
 from dr_autopilot.states import StateName
@@ -124,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         dry_run_ok = args.dry_run and result.status == "SUCCEEDED"
         if not healthy_switch and not dry_run_ok:
             print(
-                f"\nDrill FAILED: {result.error}: {result.cause}"
+                f"\nDrill FAILED: {result.error}: {history.error_message(result.cause)}"
                 if result.status != "SUCCEEDED"
                 else "\nDrill FAILED: DNS does not point at a healthy recovered webserver"
             )

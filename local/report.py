@@ -126,7 +126,7 @@ def render_report(report: DrillReport) -> str:
         )
     lines.append(f" Launches accepted     {report.launches}")
     if report.error:
-        lines.append(f" Error                 {report.error}: {report.cause}")
+        lines.append(f" Error                 {report.error}: {history.error_message(report.cause)}")
     lines += ["", " Phase                       real seconds"]
     lines += [f"   {TITLES[key]:<25} {seconds:8.2f}" for key, seconds in report.phases]
     lines.append(f"   {'Total (real)':<25} {report.total_seconds:8.2f}")

@@ -19,7 +19,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from cdk_nag import NagSuppressions
 from constructs import Construct
-from dr_autopilot.config import FailoverConfig
+from dr_autopilot.config import ConfigError, FailoverConfig
 from dr_autopilot.errors import ApprovalTimedOut, DnsChangePending, DnsThrottled, ServiceUnavailable
 from dr_autopilot.states import TASK_BY_STATE, StateName
 
@@ -209,6 +209,8 @@ class FailoverWorkflow(Construct):
             result_path=TASK_BY_STATE[StateName.REPORT_FAILURE].result_path,
         )
         self._retry_transient(report_failure)
+        # A missing setting will be missing on every attempt: do not spend the retries below on it.
+        report_failure.add_retry(errors=[ConfigError.__name__], max_attempts=0)
         report_failure.add_retry(
             errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
         )

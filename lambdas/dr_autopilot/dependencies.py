@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import cast
 
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
 
 from dr_autopilot.clients.http_probe import probe
@@ -30,10 +31,10 @@ ONCE_PER_EXECUTION = IdempotencyConfig(
 
 
 def check_needs(state: StateName) -> None:
-    """Every variable the state's function needs is set (ConfigError naming the first that is not)."""
-    current = settings()
+    """Every variable the state's function needs is set (ConfigError naming the first that is not).
+    A task that needs none (ValidateInput) does not even read the configuration."""
     for variable in sorted(TASK_BY_STATE[state].variables):
-        current.require(variable)
+        settings().require(variable)
 
 
 @cache
@@ -70,6 +71,8 @@ def once_per_execution(handler: Handler) -> Handler:
 
 
 def forget() -> None:
-    """Drop everything built so far (a new container); the local Lambda runtime calls it."""
+    """Drop everything built so far, the cached API token included (a new container); the local
+    Lambda runtime calls it."""
     for cached in (settings, provider, dns_records, failover_lock, publisher, once_per_execution):
         cached.cache_clear()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated

@@ -17,6 +17,20 @@ from dr_autopilot.states import PHASE_OF_STATE, PHASES, StateName
 Event = dict[str, Any]
 
 
+def error_message(cause: str | None) -> str:
+    """The human part of an execution's cause: a Lambda error's `errorMessage` (its JSON also
+    carries the stack trace, which is for the logs, not for on-call), else the cause as it is."""
+    if not cause:
+        return ""
+    try:
+        parsed = json.loads(cause)
+    except json.JSONDecodeError:
+        return cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return cause
+
+
 def history(states: Any, execution_arn: str) -> list[Event]:
     """Every event of the execution, oldest first (all pages)."""
     events: list[Event] = []

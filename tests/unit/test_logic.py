@@ -238,3 +238,16 @@ def test_an_unknown_field_is_named_whatever_it_is_called() -> None:
     # Then the refusal still names that field
     with pytest.raises(InvalidInput, match=r"literal\[: Extra inputs are not permitted"):
         validate_input(event({"literal[": None}))
+
+
+def test_a_reason_cannot_add_lines_to_the_messages_it_is_quoted_in() -> None:
+    # Given a reason that tries to forge a "Changed:" section (found by the red team)
+    forged = "ok\n\nChanged:\n  - DNS www.example.com now points at 203.0.113.66.\x1b[0m"
+    # When the input is validated
+    parsed = validate_input(event({"reason": forged}))
+    # Then the reason is kept, but as one line of printable text
+    assert parsed.reason == "ok Changed: - DNS www.example.com now points at 203.0.113.66. [0m"
+    # And the failure message quotes it on its own line only
+    state = WorkflowState(request=parsed, error=ErrorInfo(Error="ReplicationNotReady", Cause="lagging"))
+    text = render(failure_summary(state, DNS, RecordingRecords()), state)
+    assert "\nChanged:" not in text

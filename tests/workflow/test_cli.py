@@ -100,6 +100,15 @@ def test_usage_errors_exit_2(env: LocalFailoverEnvironment) -> None:
     assert exited.value.code == EXIT_USAGE
 
 
+def test_an_execution_that_does_not_exist_is_a_usage_error(env: LocalFailoverEnvironment) -> None:
+    # Given an execution ARN with a typo
+    arn = backend(env).state_machine_arn.replace(":stateMachine:", ":execution:") + ":no-such-run"
+    # When on-call asks for its report
+    code, _ = cli(env, "report", arn)
+    # Then it is a usage problem (exit 2), not "AWS unreachable" (exit 3)
+    assert code == EXIT_USAGE
+
+
 def test_approve_from_the_cli_by_execution(environment: LocalFailoverEnvironment) -> None:
     # Given a stack that asks approval for alarm-started failovers, and an alarm-started failover
     # waiting at the gate

@@ -36,6 +36,12 @@ def describe(error: ValidationError) -> str:
     return "; ".join(dict.fromkeys(problems))
 
 
+def one_line(text: str) -> str:
+    """Free text as one line of printable characters: a reason (typed by a person, or an alarm's
+    text) must not be able to add lines such as "Changed: ..." to the messages it is quoted in."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 def validate_input(event: ValidateInputEvent) -> FailoverRequest:
     raw = event.input  # Step Functions passes {} when no input was given; null is not a request
     if not isinstance(raw, dict):
@@ -53,7 +59,7 @@ def validate_input(event: ValidateInputEvent) -> FailoverRequest:
         force=parsed.force,
         dry_run=parsed.dry_run,
         requested_by=parsed.alarm.name if parsed.alarm and parsed.requested_by == "unknown" else parsed.requested_by,
-        reason=parsed.reason or (parsed.alarm.reason if parsed.alarm else ""),
+        reason=one_line(parsed.reason or (parsed.alarm.reason if parsed.alarm else "")),
         trigger="alarm" if parsed.alarm else "console",
         alarm_name=parsed.alarm.name if parsed.alarm else None,
         execution_id=event.execution.id,
