@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
 from pydantic import ValidationError
 
@@ -18,6 +19,12 @@ HINTS = {
 }
 
 
+@cache
+def allowed_fields() -> str:
+    """The input's field names as the JSON has them (generating the schema costs milliseconds)."""
+    return ", ".join(FailoverInput.model_json_schema(by_alias=True)["properties"])
+
+
 def describe(error: ValidationError) -> str:
     problems = []
     for item in error.errors()[:10]:
@@ -31,7 +38,7 @@ def describe(error: ValidationError) -> str:
         top = parts[0] if parts else ""
         hint = HINTS.get(top, "")
         if item["type"] == "extra_forbidden":
-            hint = f"unknown field; allowed fields: {', '.join(FailoverInput.model_json_schema(by_alias=True)['properties'])}"
+            hint = f"unknown field; allowed fields: {allowed_fields()}"
         problems.append(f"{field}: {item['msg']}" + (f" ({hint})" if hint else ""))
     return "; ".join(dict.fromkeys(problems))
 
