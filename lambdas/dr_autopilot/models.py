@@ -42,6 +42,13 @@ class ProviderJobStatus(StrEnum):
 
 
 # ---------------------------------------------------------------------------- execution input
+def is_epoch(value: object) -> bool:
+    """A number (or a string of one): pydantic would read it as a Unix timestamp, but its unit is
+    ambiguous and the input contract (JSON Schema: date-time) does not allow it."""
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    return numeric or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit())
+
+
 class AlarmTrigger(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -53,6 +60,13 @@ class AlarmTrigger(BaseModel):
     @classmethod
     def _shorten(cls, value: object) -> object:
         return value[:1024] if isinstance(value, str) else value
+
+    @field_validator("time", mode="before")
+    @classmethod
+    def _timestamp(cls, value: object) -> object:
+        if is_epoch(value):
+            raise ValueError("give an ISO-8601 timestamp with a time zone, such as 2026-11-25T02:59:00Z")
+        return value
 
 
 class FailoverInput(BaseModel):
@@ -81,8 +95,7 @@ class FailoverInput(BaseModel):
     def _latest_or_timestamp(cls, value: object) -> object:
         if isinstance(value, str) and value.strip().lower() == "latest":
             return "latest"
-        numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        if numeric or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()):
+        if is_epoch(value):
             raise ValueError("give an ISO-8601 timestamp with a time zone, such as 2026-11-25T02:50:00Z, or 'latest'")
         return value
 

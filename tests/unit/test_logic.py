@@ -86,6 +86,8 @@ def test_alarm_input_is_attributed_to_the_alarm() -> None:
         ({"dryRun": 0}, "dryRun"),
         ({"requestedBy": "x" * 200}, "requestedBy"),
         ({"requestedBy": "$(rm -rf /)"}, "requestedBy"),
+        ({"alarm": {"name": "site-down", "time": 0}}, "alarm.time"),
+        ({"alarm": {"name": "site-down", "time": "1732500000"}}, "alarm.time"),
         ({"colour": "red"}, "colour: Extra inputs are not permitted (unknown field; allowed fields: mode, pointInTime"),
         (["recovery"], "must be a JSON object"),
     ],
