@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,17 @@ class SynthError(RuntimeError):
     """The app synthesized with error annotations (for example an unacknowledged cdk-nag finding)."""
 
 
+@dataclass(frozen=True)
+class Stage:
+    """One deployed stack in local AWS: its configuration, template, resources, site and runs."""
+
+    config: FailoverConfig
+    template: dict[str, Any]
+    deployment: Deployment
+    site: SiteFixture
+    executions: Executions
+
+
 class LocalFailoverEnvironment:
     """Emulator + local AWS + deployed workflow, started and stopped together (a context manager)."""
 
@@ -109,7 +121,7 @@ class LocalFailoverEnvironment:
         self.aws = LocalAws(interpreter_time_scale=interpreter_time_scale)
         self.synth_seconds = 0.0
         self._deployments = 0
-        self._deployed: tuple[FailoverConfig, dict[str, Any], Deployment, SiteFixture, Executions] | None = None
+        self._stage: Stage | None = None
 
     def __enter__(self) -> LocalFailoverEnvironment:
         return self.start()
@@ -150,38 +162,33 @@ class LocalFailoverEnvironment:
 
     def _deploy(self, config: FailoverConfig, template: dict[str, Any], prefix: str = "") -> None:
         deployment = deploy(template, self.aws, prefix=prefix)
-        self._deployed = (
-            config,
-            template,
-            deployment,
-            SiteFixture(self.aws, deployment, config.dns),
-            Executions(self.aws, deployment, template),
-        )
+        site = SiteFixture(self.aws, deployment, config.dns)
+        self._stage = Stage(config, template, deployment, site, Executions(self.aws, deployment, template))
 
-    def _current(self) -> tuple[FailoverConfig, dict[str, Any], Deployment, SiteFixture, Executions]:
-        if self._deployed is None:
+    def _current(self) -> Stage:
+        if self._stage is None:
             raise RuntimeError("the local environment is not started")
-        return self._deployed
+        return self._stage
 
     @property
     def config(self) -> FailoverConfig:
-        return self._current()[0]
+        return self._current().config
 
     @property
     def template(self) -> dict[str, Any]:
-        return self._current()[1]
+        return self._current().template
 
     @property
     def deployment(self) -> Deployment:
-        return self._current()[2]
+        return self._current().deployment
 
     @property
     def site(self) -> SiteFixture:
-        return self._current()[3]
+        return self._current().site
 
     @property
     def executions(self) -> Executions:
-        return self._current()[4]
+        return self._current().executions
 
     def reset_site(self, scenario: str | None = None, machine_count: int | None = None) -> None:
         """Back to 'the primary has just failed': fresh emulator scenario (if given), every function
@@ -196,7 +203,7 @@ class LocalFailoverEnvironment:
     def reconfigured(self, overrides: dict[str, Any]) -> Iterator[LocalFailoverEnvironment]:
         """Synthesize again with `overrides` on top, deploy that stack beside the first one (same
         local AWS, emulator and zone, names prefixed) and use it inside the block."""
-        saved = self._deployed
+        saved = self._stage
         self._deployments += 1
         config, template = self._synthesize(merge(self._overrides, overrides))
         self._deploy(config, template, prefix=f"v{self._deployments}-")
@@ -204,5 +211,5 @@ class LocalFailoverEnvironment:
             self.reset_site()
             yield self
         finally:
-            self._deployed = saved
+            self._stage = saved
             self.aws.runtime.recycle()
