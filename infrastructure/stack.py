@@ -38,7 +38,13 @@ class DrAutopilotStack(Stack):
         self.workflow = FailoverWorkflow(self, "Failover", config=config, functions=functions)
         self.topic = notifications.topic
         self.trigger = (
-            AlarmTrigger(self, "AlarmTrigger", config=config.trigger, state_machine=self.workflow.state_machine)
+            AlarmTrigger(
+                self,
+                "AlarmTrigger",
+                config=config.trigger,
+                state_machine=self.workflow.state_machine,
+                topic=notifications.topic,
+            )
             if config.trigger is not None
             else None
         )

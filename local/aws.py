@@ -174,6 +174,9 @@ def _physical(resources: dict[str, Any], region: str, prefix: str = "") -> dict[
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{logical}"}
         elif kind == "AWS::IAM::Role":
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical}"}
+        elif kind == "AWS::SQS::Queue":
+            url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{logical}"
+            ids[logical_id] = {"Ref": url, "Arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{logical}", "QueueName": logical}
         elif kind == "AWS::Logs::LogGroup":
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{logical}:*"}
         elif kind == "AWS::StepFunctions::StateMachine":

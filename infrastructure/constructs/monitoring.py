@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
@@ -37,7 +37,9 @@ class Monitoring(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.failed_executions.add_alarm_action(actions.SnsAction(topic))
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name="DrAutopilot")
+        stack = Stack.of(self)
+        # Dashboard names are per account, across regions: two copies of the stack must not collide.
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{stack.stack_name}-{stack.region}")
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Failover executions",

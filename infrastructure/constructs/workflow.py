@@ -13,7 +13,7 @@ execution has a timeout.
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -49,8 +49,14 @@ class FailoverWorkflow(Construct):
             .next(self._lock_decision(self._approval_gate(check_replication)))
         )
 
+        # Under /aws/vendedlogs/: Step Functions delivers logs through CloudWatch Logs' vended
+        # delivery, whose resource policy has a size limit that other prefixes fill in busy accounts.
         self.log_group = logs.LogGroup(
-            self, "ExecutionLogs", retention=logs.RetentionDays.THREE_MONTHS, removal_policy=RemovalPolicy.DESTROY
+            self,
+            "ExecutionLogs",
+            log_group_name=f"/aws/vendedlogs/states/{Stack.of(self).stack_name}-failover",
+            retention=logs.RetentionDays.THREE_MONTHS,
+            removal_policy=RemovalPolicy.DESTROY,
         )
         self.state_machine = sfn.StateMachine(
             self,

@@ -12,6 +12,8 @@ from pydantic.alias_generators import to_camel
 CONTEXT_KEY = "drAutopilot"
 HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$", re.IGNORECASE)
 ALARM_NAME = r"^[\w .,:/#+=@()\[\]-]+$"  # the names an alarm-started input accepts (models.AlarmTrigger)
+WORKFLOW_MARGIN_SECONDS = 300  # replication check, launch, polls and step retries, generously
+DNS_ATTEMPTS = 4  # UpdateDns and its three retries while the change is pending
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -127,6 +129,7 @@ class FailoverConfig(_Section):
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
+        self._fits_in_the_workflow_timeout()
         if self.provider == "cloudendure" and self.cloudendure is None:
             raise ValueError("provider 'cloudendure' needs a 'cloudendure' section")
         if isinstance(self.machines, list):
@@ -135,6 +138,28 @@ class FailoverConfig(_Section):
             if self.webserver_machine not in self.machines:
                 raise ValueError(f"webserverMachine {self.webserver_machine!r} is not in machines")
         return self
+
+    def _fits_in_the_workflow_timeout(self) -> None:
+        """The waits a run may need must fit in the execution's timeout, or the run just times out
+        (and, for example, `onApprovalTimeout: proceed` could never happen)."""
+        health = self.health_check
+        parts = {
+            "job.timeoutSeconds": self.job.timeout_seconds,
+            "healthCheck.maxAttempts x (intervalSeconds + timeoutSeconds)": int(
+                health.max_attempts * (health.interval_seconds + health.timeout_seconds)
+            ),
+            f"dns.insyncTimeoutSeconds x {DNS_ATTEMPTS} attempts": self.dns.insync_timeout_seconds * DNS_ATTEMPTS,
+            "margin for the other steps and their retries": WORKFLOW_MARGIN_SECONDS,
+        }
+        if self.trigger is not None and self.trigger.approval == "approve":
+            parts["trigger.approvalTimeoutSeconds"] = self.trigger.approval_timeout_seconds
+        needed = sum(parts.values())
+        if needed >= self.workflow_timeout_seconds:
+            listed = " + ".join(f"{name} {seconds}" for name, seconds in parts.items())
+            raise ValueError(
+                f"workflowTimeoutSeconds {self.workflow_timeout_seconds} is too short: a run may need {listed} = "
+                f"{needed} s; raise workflowTimeoutSeconds or lower those timeouts"
+            )
 
     @classmethod
     def parse(cls, raw: object, source: str = CONTEXT_KEY) -> FailoverConfig:

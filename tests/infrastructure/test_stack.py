@@ -236,3 +236,74 @@ def test_state_machine_may_invoke_only_its_own_functions(resources: dict[str, An
         for resource in statement["Resource"]:
             text = json.dumps(resource)
             assert any(f'"{function}"' in text for function in functions), resource
+
+
+def test_names_are_derived_from_the_stack_and_execution_logs_are_vended(resources: dict[str, Any]) -> None:
+    # Given the synthesized stack DrAutopilot in eu-west-1
+    (log_group,) = [r for r in of_type(resources, "AWS::Logs::LogGroup").values() if "vendedlogs" in json.dumps(r)]
+    (dashboard,) = of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    # Then the execution log group lies under /aws/vendedlogs/states/ and is named after the stack
+    assert log_group["Properties"]["LogGroupName"] == "/aws/vendedlogs/states/DrAutopilot-failover"
+    # And the dashboard's name carries the stack and region, so two copies can share an account
+    assert dashboard["Properties"]["DashboardName"] == "DrAutopilot-eu-west-1"
+
+
+def test_undelivered_alarm_starts_land_in_an_encrypted_queue_that_alarms(resources: dict[str, Any]) -> None:
+    # Given the alarm rule's target
+    (rule,) = of_type(resources, "AWS::Events::Rule").values()
+    (target,) = rule["Properties"]["Targets"]
+    (queue_id,) = of_type(resources, "AWS::SQS::Queue")
+    # Then it retries, and what it cannot deliver goes to the dead-letter queue
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 3
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    # And the queue is encrypted, TLS-only, and an alarm on its depth notifies the topic
+    assert resources[queue_id]["Properties"]["SqsManagedSseEnabled"] is True
+    assert "aws:SecureTransport" in json.dumps(of_type(resources, "AWS::SQS::QueuePolicy"))
+    alarms = [
+        a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if queue_id in json.dumps(a["Properties"].get("Dimensions"))
+    ]
+    assert len(alarms) == 1 and alarms[0]["AlarmActions"]
+
+
+def test_a_metrics_gap_never_starts_a_failover() -> None:
+    # Given the stack creates the primary's health check and alarm (us-east-1)
+    context = merge(
+        base_context(),
+        {
+            "drAutopilot": {"trigger": {"alarmNames": [], "primaryHealthCheck": {"fqdn": "primary.example.com"}}},
+            "region": "us-east-1",
+            "aws:cdk:bundling-stacks": [],
+        },
+    )
+    resources = synthesize(context)["Resources"]
+    (alarm,) = [
+        a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("MetricName") == "HealthCheckStatus"
+    ]
+    # Then missing data does not count as the primary being down
+    assert alarm["TreatMissingData"] == "notBreaching"
+
+
+def test_timeouts_that_cannot_fit_in_the_workflow_timeout_fail_synth_naming_the_keys() -> None:
+    # Given an approval wait and a job timeout that together exceed the workflow timeout
+    context = merge(
+        base_context(),
+        {
+            "drAutopilot": {
+                "trigger": {"approval": "approve", "approvalTimeoutSeconds": 3600},
+                "job": {"timeoutSeconds": 3600},
+            },
+            "aws:cdk:bundling-stacks": [],
+        },
+    )
+    # When the app is synthesized
+    # Then synth refuses it, naming the keys and the sum
+    with pytest.raises(
+        ConfigError,
+        match=r"workflowTimeoutSeconds 7200 is too short.*job\.timeoutSeconds 3600.*"
+        r"trigger\.approvalTimeoutSeconds 3600",
+    ):
+        synthesize(context)
