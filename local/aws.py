@@ -11,8 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
 
@@ -76,6 +80,35 @@ class _InterpreterClock:
         WaitFunction._wait_interval = self._saved_wait  # type: ignore[method-assign]
 
 
+class _LambdaServiceErrors:
+    """Step Functions names a Lambda service error on a Lambda task `Lambda.<code>` (for example
+    `Lambda.TooManyRequestsException` when Lambda throttles), which is what the workflow's Retry
+    rules match; moto's interpreter calls every such error `Exception`. This restores AWS's names
+    while local AWS runs."""
+
+    def __init__(self) -> None:
+        self._saved = StateTaskLambda._from_error
+
+    def start(self) -> None:
+        original = self._saved
+
+        def from_error(task: StateTaskLambda, env: Environment, ex: Exception) -> FailureEvent:
+            event = original(task, env, ex)
+            if isinstance(ex, ClientError):
+                name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Unknown')}"
+                event.error_name = CustomErrorName(name)  # type: ignore[misc]
+                recorded: Any = event.event_details or {}
+                details = recorded.get("lambdaFunctionFailedEventDetails")
+                if details is not None:
+                    details["error"] = name
+            return event
+
+        StateTaskLambda._from_error = from_error  # type: ignore[method-assign, assignment]
+
+    def stop(self) -> None:
+        StateTaskLambda._from_error = self._saved  # type: ignore[method-assign]
+
+
 class LocalAws:
     """moto + the local Lambda runtime, started and stopped together."""
 
@@ -84,6 +117,7 @@ class LocalAws:
         self.runtime = LocalLambdaRuntime()
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._clock = _InterpreterClock(interpreter_time_scale)
+        self._lambda_errors = _LambdaServiceErrors()
         self._saved_environment: dict[str, str] = {}
 
     def start(self) -> LocalAws:
@@ -101,10 +135,12 @@ class LocalAws:
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self._mock.start()
         self._clock.start()
+        self._lambda_errors.start()
         return self
 
     def stop(self) -> None:
         self._clock.stop()
+        self._lambda_errors.stop()
         self._mock.stop()
         self.runtime.stop()
         for key in LOCAL_AWS_VARIABLES:
@@ -174,6 +210,8 @@ def _physical(resources: dict[str, Any], region: str, prefix: str = "") -> dict[
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{logical}"}
         elif kind == "AWS::IAM::Role":
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical}"}
+        elif kind == "AWS::Events::Rule":
+            ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:events:{region}:{ACCOUNT}:rule/{logical}"}
         elif kind == "AWS::SQS::Queue":
             url = f"https://sqs.{region}.amazonaws.com/{ACCOUNT}/{logical}"
             ids[logical_id] = {"Ref": url, "Arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{logical}", "QueueName": logical}

@@ -99,6 +99,7 @@ class LocalLambdaRuntime:
         self.invocations: list[Invocation] = []
         self.before_return: Callable[[str, dict[str, Any]], None] | None = None  # fault hook for tests
         self._timeouts_after_return: dict[str, int] = {}
+        self._throttles: dict[str, int] = {}
         self._environment_before: dict[str, str] = {}
         self._lock = threading.Lock()
         self._last_function: str | None = None
@@ -165,6 +166,13 @@ class LocalLambdaRuntime:
         if spec is None:
             body = {"Type": "User", "message": f"Function not found: {function_name}"}
             return 404, {**headers, "x-amzn-ErrorType": "ResourceNotFoundException"}, json.dumps(body).encode()
+        if self._take(self._throttles, spec.name):  # as Lambda answers when it will not start the function
+            body = {
+                "Type": "User",
+                "message": "Rate Exceeded.",
+                "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
+            }
+            return 429, {**headers, "x-amzn-ErrorType": "TooManyRequestsException"}, json.dumps(body).encode()
         with self._lock:
             return self._run(spec, name, payload, request_id, headers)
 
@@ -223,12 +231,28 @@ class LocalLambdaRuntime:
         run to the end, side effects included, and then report a timeout instead of the result."""
         self._timeouts_after_return[state] = count
 
+    def throttle(self, state: str, count: int = 1) -> None:
+        """Answer the next `count` invocations of the function for `state` with 429
+        TooManyRequestsException, without running it (Lambda's throttle)."""
+        self._throttles[state] = count
+
     def _take_timeout(self, function_name: str) -> bool:
-        for state, remaining in self._timeouts_after_return.items():
+        return self._take(self._timeouts_after_return, function_name)
+
+    @staticmethod
+    def _take(armed: dict[str, int], function_name: str) -> bool:
+        """Use up one armed fault for this function, if one is left."""
+        for state, remaining in armed.items():
             if remaining > 0 and state in function_name:
-                self._timeouts_after_return[state] = remaining - 1
+                armed[state] = remaining - 1
                 return True
         return False
+
+    def disarm(self) -> None:
+        """Forget every armed fault (throttles, timeouts after return, the before-return hook)."""
+        self._throttles.clear()
+        self._timeouts_after_return.clear()
+        self.before_return = None
 
     def recycle(self) -> None:
         """Drop every warm container: the next invocation of any function is a cold start."""

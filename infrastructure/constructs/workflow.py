@@ -20,7 +20,13 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from cdk_nag import NagSuppressions
 from constructs import Construct
 from dr_autopilot.config import ConfigError, FailoverConfig
-from dr_autopilot.errors import ApprovalTimedOut, DnsChangePending, DnsThrottled, ServiceUnavailable
+from dr_autopilot.errors import (
+    ApprovalTimedOut,
+    DnsChangePending,
+    DnsThrottled,
+    NotificationFailed,
+    ServiceUnavailable,
+)
 from dr_autopilot.states import TASK_BY_STATE, StateName
 
 from infrastructure.constructs.functions import WorkflowFunctions
@@ -30,6 +36,9 @@ from infrastructure.constructs.functions import WorkflowFunctions
 # DNS change is an UPSERT. Sandbox.Timedout / Lambda.Unknown: the function timed out or crashed.
 TRANSIENT = [ServiceUnavailable.__name__, "Sandbox.Timedout", "Lambda.Unknown"]
 DNS_PENDING = [DnsChangePending.__name__, DnsThrottled.__name__]
+# Lambda refused to start the function (concurrency or rate limit): nothing ran, so any task may
+# simply be invoked again, with back-off and jitter so that retries of a storm spread out.
+THROTTLED = ["Lambda.TooManyRequestsException"]
 
 
 class FailoverWorkflow(Construct):
@@ -91,6 +100,7 @@ class FailoverWorkflow(Construct):
             result_selector={TASK_BY_STATE[StateName.VALIDATE_INPUT].result_key: sfn.JsonPath.object_at("$")},
             result_path="$",
         )
+        self._retry_throttled(validate_input)
         # The input may not even be an object, so the error replaces the state instead of joining it.
         input_rejected = sfn.Fail(self, StateName.INPUT_REJECTED, error_path="$.Error", cause_path="$.Cause")
         validate_input.add_catch(input_rejected, errors=["States.ALL"], result_path="$")
@@ -130,6 +140,7 @@ class FailoverWorkflow(Construct):
             task_timeout=sfn.Timeout.duration(Duration.seconds(trigger.approval_timeout_seconds)),
             result_path=TASK_BY_STATE[StateName.WAIT_FOR_APPROVAL].result_path,
         )
+        self._retry_throttled(wait_for_approval)
         if trigger.on_approval_timeout == "proceed":
             on_timeout: sfn.IChainable = sfn.Pass(
                 self,
@@ -160,6 +171,11 @@ class FailoverWorkflow(Construct):
     def _dry_run_or_launch(self) -> sfn.Choice:
         """A dry run ends after the checks; a real run launches and follows the job to DNS."""
         report_success = self._task(StateName.REPORT_SUCCESS)
+        # The summary is the message that matters: a passing SNS error must not turn a finished
+        # failover into FAILED (releasing the lock again and repeating the message are harmless).
+        report_success.add_retry(
+            errors=[NotificationFailed.__name__], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
+        )
         report_success.next(sfn.Succeed(self, StateName.FAILOVER_SUCCEEDED, output_path="$.summary"))
         update_dns = self._task(StateName.UPDATE_DNS)
         update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
@@ -214,6 +230,7 @@ class FailoverWorkflow(Construct):
             payload_response_only=True,
             result_path=TASK_BY_STATE[StateName.REPORT_FAILURE].result_path,
         )
+        self._retry_throttled(report_failure)
         self._retry_transient(report_failure)
         # A missing setting will be missing on every attempt: do not spend the retries below on it.
         report_failure.add_retry(errors=[ConfigError.__name__], max_attempts=0)
@@ -234,9 +251,20 @@ class FailoverWorkflow(Construct):
             payload_response_only=True,
             result_path=TASK_BY_STATE[state].result_path,
         )
+        self._retry_throttled(task)
         self._retry_transient(task)
         task.add_catch(self._report_failure, errors=["States.ALL"], result_path="$.error")
         return task
+
+    @staticmethod
+    def _retry_throttled(task: tasks.LambdaInvoke) -> None:
+        task.add_retry(
+            errors=THROTTLED,
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
 
     @staticmethod
     def _retry_transient(task: tasks.LambdaInvoke) -> None:

@@ -102,7 +102,7 @@ def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]
     # When the names AWS owns are set aside
     ours = {e for e in named if "." not in e}  # States.*, Lambda.*, Sandbox.* belong to AWS
     # Then ours are the three transient errors, and each is an error class of dr_autopilot.errors
-    assert ours == {"ServiceUnavailable", "DnsChangePending", "DnsThrottled", "ConfigError"}
+    assert ours == {"ServiceUnavailable", "DnsChangePending", "DnsThrottled", "NotificationFailed", "ConfigError"}
     for name in ours - {"ConfigError"}:
         assert issubclass(getattr(errors, name), errors.DrAutopilotError)
     # And ConfigError (matched only to stop ReportFailure retrying it) is the configuration's error

@@ -28,7 +28,7 @@ def env(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironm
     """The environment reset to 'primary down, two-tier replicating'; tests may reset to another scenario."""
     environment.reset_site("two-tier")
     yield environment
-    environment.aws.runtime.before_return = None
+    environment.aws.runtime.disarm()
 
 
 def assert_failed_safely(
