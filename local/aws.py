@@ -210,6 +210,8 @@ def _physical(resources: dict[str, Any], region: str, prefix: str = "") -> dict[
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{logical}"}
         elif kind == "AWS::IAM::Role":
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:iam::{ACCOUNT}:role/{logical}"}
+        elif kind == "AWS::KMS::Key":
+            ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{logical}", "KeyId": logical}
         elif kind == "AWS::Events::Rule":
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:events:{region}:{ACCOUNT}:rule/{logical}"}
         elif kind == "AWS::SQS::Queue":

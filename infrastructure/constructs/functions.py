@@ -162,6 +162,15 @@ class WorkflowFunctions(Construct):
                 "appliesTo": ["Resource::*"],
             },
         ]
+        if Need.TOPIC in task.needs:
+            suppressions.append(
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "Publishing to the encrypted topic needs kms:GenerateDataKey* (the data-key variants "
+                    "SNS may ask for), granted on the topic's own key only",
+                    "appliesTo": ["Action::kms:GenerateDataKey*"],
+                }
+            )
         if Need.DNS_CHANGE in task.needs:
             suppressions.append(
                 {

@@ -182,14 +182,37 @@ def test_no_statement_grants_every_action(resources: dict[str, Any]) -> None:
             assert all(action != "*" and not action.endswith(":*") for action in actions), statement
 
 
-def test_topic_is_encrypted_and_requires_tls(resources: dict[str, Any]) -> None:
-    # Given the failover notification topic
+def test_topic_is_encrypted_with_its_own_key_that_alarms_and_rules_of_this_account_can_use(
+    resources: dict[str, Any],
+) -> None:
+    # Given the failover notification topic and its key
     (topic,) = of_type(resources, "AWS::SNS::Topic").values()
-    # Then it is encrypted with the AWS-managed SNS key
-    assert "alias/aws/sns" in json.dumps(topic["Properties"]["KmsMasterKeyId"])
+    ((key_id, key),) = of_type(resources, "AWS::KMS::Key").items()
+    # Then it is encrypted with a customer-managed key that rotates (not alias/aws/sns, whose policy
+    # can admit neither CloudWatch alarms nor EventBridge rules)
+    assert topic["Properties"]["KmsMasterKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert key["Properties"]["EnableKeyRotation"] is True
+    # And the key policy and the topic policy each admit exactly CloudWatch and EventBridge, and
+    # only for this account's alarms and rules
+    (topic_policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
+    for document in (key["Properties"]["KeyPolicy"], topic_policy["Properties"]["PolicyDocument"]):
+        services = {
+            s["Principal"]["Service"]: s["Condition"]
+            for s in document["Statement"]
+            if s["Effect"] == "Allow" and "Service" in s.get("Principal", {})
+        }
+        assert set(services) == {"cloudwatch.amazonaws.com", "events.amazonaws.com"}
+        for service, condition in services.items():
+            assert condition["StringEquals"]["aws:SourceAccount"] == "123456789012", service
+            source = json.dumps(condition["ArnLike"]["aws:SourceArn"])
+            assert ":123456789012:" in source and ("alarm:*" in source or "rule/*" in source), service
     # And its policy refuses requests that do not use TLS
-    (policy,) = of_type(resources, "AWS::SNS::TopicPolicy").values()
-    assert "aws:SecureTransport" in json.dumps(policy)
+    assert "aws:SecureTransport" in json.dumps(topic_policy)
+    # And the functions that notify may use the key to publish
+    statements = policy_statements(resources, "ReportSuccess")
+    assert any(
+        "kms:GenerateDataKey*" in json.dumps(s["Action"]) and key_id in json.dumps(s["Resource"]) for s in statements
+    )
 
 
 @pytest.mark.parametrize(
