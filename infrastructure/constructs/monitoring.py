@@ -26,17 +26,28 @@ class Monitoring(Construct):
         self, scope: Construct, construct_id: str, *, state_machine: sfn.StateMachine, topic: sns.ITopic
     ) -> None:
         super().__init__(scope, construct_id)
-        self.failed_executions = cloudwatch.Alarm(
-            self,
-            "FailedExecutions",
-            alarm_description="A DR Autopilot failover execution failed: read the ReportFailure message",
-            metric=state_machine.metric_failed(period=Duration.minutes(1), statistic="Sum"),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-        )
-        self.failed_executions.add_alarm_action(actions.SnsAction(topic))
+        # Every way an execution can end badly, so that none ends unheard of: failed (the workflow
+        # also reports those itself), timed out and aborted (it cannot), throttled (never started).
+        ends = {
+            "FailedExecutions": (state_machine.metric_failed, "failed: read the ReportFailure message"),
+            "TimedOutExecutions": (state_machine.metric_timed_out, "timed out: find what it launched in its history"),
+            "AbortedExecutions": (state_machine.metric_aborted, "was aborted: find what it launched in its history"),
+            "ThrottledExecutions": (state_machine.metric_throttled, "start was throttled: start it again"),
+        }
+        self.end_alarms: dict[str, cloudwatch.Alarm] = {}
+        for name, (metric, what) in ends.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                name,
+                alarm_description=f"A DR Autopilot failover execution {what}",
+                metric=metric(period=Duration.minutes(1), statistic="Sum"),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+            alarm.add_alarm_action(actions.SnsAction(topic))
+            self.end_alarms[name] = alarm
         stack = Stack.of(self)
         # Dashboard names are per account, across regions: two copies of the stack must not collide.
         self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{stack.stack_name}-{stack.region}")

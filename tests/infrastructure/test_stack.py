@@ -330,3 +330,19 @@ def test_timeouts_that_cannot_fit_in_the_workflow_timeout_fail_synth_naming_the_
         r"trigger\.approvalTimeoutSeconds 3600",
     ):
         synthesize(context)
+
+
+def test_every_bad_end_of_an_execution_alarms_on_call(resources: dict[str, Any]) -> None:
+    # Given the alarms on the state machine's own metrics
+    (machine_id,) = of_type(resources, "AWS::StepFunctions::StateMachine")
+    alarms = {
+        a["Properties"]["MetricName"]: a["Properties"]
+        for a in of_type(resources, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Namespace") == "AWS/States" and machine_id in json.dumps(a["Properties"])
+    }
+    # Then failed, timed-out, aborted and throttled executions each raise one, to the topic
+    assert set(alarms) == {"ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted", "ExecutionThrottled"}
+    (topic_id,) = of_type(resources, "AWS::SNS::Topic")
+    for name, alarm in alarms.items():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}], name
+        assert alarm["TreatMissingData"] == "notBreaching", name

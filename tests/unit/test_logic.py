@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from dr_autopilot.config import DnsConfig, HealthCheckConfig, JobConfig
-from dr_autopilot.errors import InvalidInput, ReplicationNotReady, TargetUnhealthy
+from dr_autopilot.config import CONTEXT_KEY, DnsConfig, FailoverConfig, HealthCheckConfig, JobConfig
+from dr_autopilot.errors import InvalidInput, ReplicationNotReady, ServiceUnavailable, TargetUnhealthy
 from dr_autopilot.logic.check_replication import check_replication
 from dr_autopilot.logic.health_check import landing_url
+from dr_autopilot.logic.lock import clean_up_after_report
 from dr_autopilot.logic.poll_job import max_polls, next_wait
 from dr_autopilot.logic.report import failure_summary, render, success_summary
 from dr_autopilot.logic.update_dns import update_dns
@@ -18,6 +19,7 @@ from dr_autopilot.models import (
     FailoverRequest,
     HealthResult,
     LaunchResult,
+    LockResult,
     MachineProblem,
     Mode,
     ReplicationReport,
@@ -26,11 +28,13 @@ from dr_autopilot.models import (
     WorkflowState,
 )
 
-from tests.fakes import NOW, FakeProvider, RecordingRecords
+from local.environment import base_context
+from tests.fakes import NOW, FakeLock, FakeProvider, RecordingPublisher, RecordingRecords
 
 JOB = JobConfig(timeout_seconds=600, poll_min_seconds=5, poll_max_seconds=40)
 HEALTH = HealthCheckConfig(expected_text="Hello", port=8080)
 DNS = DnsConfig(hosted_zone_id="Z123", record_name="www.example.com")
+CONFIG = FailoverConfig.parse(base_context()[CONTEXT_KEY])
 
 
 def request(**changes: object) -> FailoverRequest:
@@ -253,3 +257,36 @@ def test_a_reason_cannot_add_lines_to_the_messages_it_is_quoted_in() -> None:
     state = WorkflowState(request=parsed, error=ErrorInfo(Error="ReplicationNotReady", Cause="lagging"))
     text = render(failure_summary(state, DNS, RecordingRecords()), state)
     assert "\nChanged:" not in text
+
+
+# ----------------------------------------------------------------------------- Report clean-up
+class BrokenLock(FakeLock):
+    """A lock table that fails when the run tries to release its lock."""
+
+    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+        raise ServiceUnavailable("the lock table is unavailable (fake)")
+
+
+def test_a_failed_clean_up_is_reported_and_never_swapped_for_the_outcome() -> None:
+    # Given a finished run that holds the lock, and a lock table that fails on release
+    publisher = RecordingPublisher(messages=[("[DR Autopilot] recovery succeeded", "the outcome")])
+    state = WorkflowState(request=request(), lock=LockResult(acquired=True, holder="arn:exec", detail="lock taken"))
+    # When the report step cleans up after its final message
+    released = clean_up_after_report(state, CONFIG, BrokenLock(holder="arn:exec"), publisher)
+    # Then it does not raise: the outcome message stays the only final message
+    assert released is False
+    subjects = [subject for subject, _ in publisher.messages]
+    assert subjects[0] == "[DR Autopilot] recovery succeeded"
+    # And the failed clean-up is said in a message of its own, with what it means for on-call
+    assert subjects[1] == "[DR Autopilot] recovery: clean-up failed (lock not released)"
+    assert "lock table is unavailable" in publisher.messages[1][1]
+
+
+def test_a_clean_up_that_works_sends_nothing_more() -> None:
+    # Given a finished run that holds the lock
+    publisher, lock = RecordingPublisher(), FakeLock(holder="arn:exec")
+    state = WorkflowState(request=request(), lock=LockResult(acquired=True, holder="arn:exec"))
+    # When the report step cleans up
+    # Then the lock is released and no message is added
+    assert clean_up_after_report(state, CONFIG, lock, publisher) is True
+    assert lock.calls == [("release", "arn:exec")] and publisher.messages == []

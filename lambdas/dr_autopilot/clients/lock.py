@@ -99,3 +99,5 @@ class DynamoDbFailoverLock:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
             raise ServiceUnavailable(f"could not release the failover lock: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"could not release the failover lock: {error}") from error

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot import dependencies
-from dr_autopilot.logic.lock import release_lock
+from dr_autopilot.logic.lock import clean_up_after_report
 from dr_autopilot.logic.report import failure_summary, publish
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger, metrics
@@ -18,8 +18,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings().config
     state = WorkflowState.model_validate(event)
     summary = failure_summary(state, config.dns, dependencies.dns_records())
-    release_lock(state, config, dependencies.failover_lock())
-    publish(summary, state, dependencies.publisher())
+    publish(summary, state, dependencies.publisher())  # the final message first; clean-up after it
+    clean_up_after_report(state, config, dependencies.failover_lock(), dependencies.publisher())
     metrics.add_metric(name="FailoversFailed", unit="Count", value=1)
     logger.error("Failover failed", extra={"error": summary.error, "headline": summary.headline})
     return summary.dump()

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot import dependencies
-from dr_autopilot.logic.lock import release_lock
+from dr_autopilot.logic.lock import clean_up_after_report
 from dr_autopilot.logic.report import publish, success_summary
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger, metrics
@@ -17,8 +17,8 @@ from dr_autopilot.states import StateName
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
     summary = success_summary(state)
-    release_lock(state, settings().config, dependencies.failover_lock())
-    publish(summary, state, dependencies.publisher())
+    publish(summary, state, dependencies.publisher())  # the final message first; clean-up after it
+    clean_up_after_report(state, settings().config, dependencies.failover_lock(), dependencies.publisher())
     if "dnsInsync" in summary.timeline:
         rto = (summary.timeline["dnsInsync"] - summary.timeline["started"]).total_seconds()
         metrics.add_metric(name="RecoveryTimeSeconds", unit="Seconds", value=rto)

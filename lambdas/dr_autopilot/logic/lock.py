@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dr_autopilot.config import FailoverConfig
+from dr_autopilot.errors import DrAutopilotError
+from dr_autopilot.logic import progress
 from dr_autopilot.models import LockResult, WorkflowState
-from dr_autopilot.ports import FailoverLock
+from dr_autopilot.ports import FailoverLock, Publisher
 
 
 def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> LockResult:
@@ -40,3 +42,16 @@ def release_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
     """End this run's hold on the lock (if it has one); the alarm cool-down starts now."""
     if state.lock and state.lock.acquired and state.lock.holder:
         lock.release(state.request.execution_id, config.trigger.cooldown_seconds if config.trigger else 0)
+
+
+def clean_up_after_report(
+    state: WorkflowState, config: FailoverConfig, lock: FailoverLock, publisher: Publisher
+) -> bool:
+    """Release the lock once the final message is out. Best effort: a failure here is reported
+    in a message of its own, never swapped for the failover's outcome. False if it failed."""
+    try:
+        release_lock(state, config, lock)
+    except DrAutopilotError as error:
+        progress.notify(publisher, progress.lock_not_released(state.request, str(error)))
+        return False
+    return True

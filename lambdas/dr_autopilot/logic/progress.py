@@ -95,6 +95,15 @@ def dns_switched(request: FailoverRequest, dns: DnsResult) -> Message:
     return _subject(request, "DNS switched"), body + _footer(request)
 
 
+def lock_not_released(request: FailoverRequest, error: str) -> Message:
+    body = (
+        f"The outcome of this failover was sent separately. Clean-up failed: the failover lock could not be "
+        f"released ({error[:300]}). Alarm-started failovers are held back, and console starts refused as "
+        "'already running', until the lock expires (at most workflowTimeoutSeconds after this run started)."
+    )
+    return _subject(request, "clean-up failed (lock not released)"), body + _footer(request)
+
+
 def deduplicated(request: FailoverRequest, lock: LockResult) -> Message:
     body = f"Not started: {lock.detail} This alarm was recorded as a duplicate (suppressed so far: {lock.suppressed})."
     return _subject(request, "duplicate alarm suppressed"), body + _footer(request)
