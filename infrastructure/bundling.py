@@ -44,6 +44,7 @@ class LocalPipBundling:
                 "--implementation",
                 "cp",
                 "--only-binary=:all:",
+                "--no-compile",  # bytecode would be for this Python (3.11), not the runtime's
                 "--no-warn-conflicts",
             ],
             check=True,
