@@ -255,6 +255,12 @@ def resolve(value: Any, ids: dict[str, dict[str, str]], region: str) -> Any:
         if key == "Fn::Join":
             separator, parts = argument
             return separator.join(str(resolve(part, ids, region)) for part in parts)
+        if key == "Fn::Split":
+            separator, text = argument
+            return str(resolve(text, ids, region)).split(separator)
+        if key == "Fn::Select":
+            index, items = argument
+            return resolve(items, ids, region)[int(index)]
         if key.startswith("Fn::"):
             raise TemplateError(f"the local deployer does not resolve {key}")
     return {key: resolve(item, ids, region) for key, item in value.items()}

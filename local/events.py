@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 
@@ -84,5 +85,36 @@ def alarm_event(
             "state": {"value": state, "reason": reason, "timestamp": time.replace("Z", ".000+0000")},
             "previousState": {"value": "OK" if state == "ALARM" else "ALARM", "reason": "", "timestamp": time},
             "configuration": {"description": "site health", "metrics": []},
+        },
+    }
+
+
+def execution_status_event(description: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    """The "Step Functions Execution Status Change" event EventBridge receives when an execution
+    ends, built from its DescribeExecution answer (dates in epoch milliseconds, as AWS sends them)."""
+
+    def millis(moment: Any) -> int | None:
+        return int(moment.timestamp() * 1000) if moment is not None else None
+
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Step Functions Execution Status Change",
+        "source": "aws.states",
+        "account": account,
+        "time": (description.get("stopDate") or description["startDate"]).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [description["executionArn"]],
+        "detail": {
+            "executionArn": description["executionArn"],
+            "stateMachineArn": description["stateMachineArn"],
+            "name": description["name"],
+            "status": description["status"],
+            "startDate": millis(description.get("startDate")),
+            "stopDate": millis(description.get("stopDate")),
+            "input": description.get("input"),
+            "output": description.get("output"),
+            "error": description.get("error"),
+            "cause": description.get("cause"),
         },
     }

@@ -14,8 +14,8 @@ from typing import Any
 from dr_autopilot import history
 from dr_autopilot.states import StateName
 
-from local.aws import Deployment, LocalAws, resolve
-from local.events import matches, transform
+from local.aws import ACCOUNT, Deployment, LocalAws, resolve
+from local.events import execution_status_event, matches, transform
 
 
 @dataclass
@@ -29,6 +29,7 @@ class ExecutionResult:
     error: str | None
     cause: str | None
     events: list[dict[str, Any]] = field(default_factory=list)
+    end_reports: list[dict[str, Any]] = field(default_factory=list)  # what ReportEnd answered, if it ran
 
     @property
     def entered_states(self) -> list[str]:
@@ -85,6 +86,8 @@ class Executions:
                 )
                 raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
             time.sleep(interval)
+        # As EventBridge would: the end of the execution goes to the rules that watch for it.
+        end_reports = self.deliver_event(execution_status_event(description, ACCOUNT, self._aws.region))
         output = description.get("output")
         return ExecutionResult(
             arn=arn,
@@ -96,16 +99,23 @@ class Executions:
             error=description.get("error"),
             cause=description.get("cause"),
             events=self.history(arn),
+            end_reports=[report for report in end_reports if isinstance(report, dict)],
         )
+
+    def _invoke(self, function_arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        answer = self._aws.client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())
+        body = json.loads(answer["Payload"].read() or b"null")
+        return {"error": body} if answer.get("FunctionError") else body
 
     def run(self, failover_input: dict[str, Any] | str, timeout: float = 300, **wait_options: Any) -> ExecutionResult:
         """Start an execution and wait for its end."""
         return self.wait(self.start(failover_input), timeout=timeout, **wait_options)
 
-    def deliver_event(self, event: dict[str, Any]) -> list[str]:
-        """Hand an event to the synthesized EventBridge rules: every matching rule that targets the
-        state machine starts an execution with its transformer's input. Returns the executions."""
-        started = []
+    def deliver_event(self, event: dict[str, Any]) -> list[Any]:
+        """Hand an event to the synthesized EventBridge rules: a matching rule that targets the
+        state machine starts an execution with its transformer's input (its ARN is returned); one
+        that targets a function invokes it with the event (its answer is returned)."""
+        started: list[Any] = []
         resources = self._template["Resources"]
         ids = self._deployment.physical_ids(self._template, self._aws.region)
         for rule in (r for r in resources.values() if r["Type"] == "AWS::Events::Rule"):
@@ -115,4 +125,6 @@ class Executions:
             for target in props.get("Targets", []):
                 if target["Arn"] == self._deployment.state_machine_arn:
                     started.append(self.start(transform(target["InputTransformer"], event)))
+                elif ":function:" in target["Arn"]:
+                    started.append(self._invoke(target["Arn"], event))
         return started

@@ -20,7 +20,7 @@ from dr_autopilot.environment import (
     Variable,
 )
 from dr_autopilot.observability import NAMESPACE, SERVICE
-from dr_autopilot.states import TASKS, Need, StateName, TaskSpec
+from dr_autopilot.states import FUNCTIONS, Need, StateName, TaskSpec, Watcher
 
 from infrastructure.bundling import RUNTIME, lambda_code
 
@@ -57,14 +57,14 @@ class WorkflowFunctions(Construct):
         self._zone_arn = Stack.of(self).format_arn(
             service="route53", region="", account="", resource="hostedzone", resource_name=config.dns.hosted_zone_id
         )
-        self.by_state: dict[StateName, lambda_.Function] = {}
-        for task in TASKS:
+        self.by_state: dict[StateName | Watcher, lambda_.Function] = {}
+        for task in FUNCTIONS:
             function = self._function(task)
             self._grant(task, function, api_token, topic, idempotency_table, lock_table)
             self._acknowledge_findings(task, function)
             self.by_state[task.state] = function
 
-    def __getitem__(self, state: StateName) -> lambda_.Function:
+    def __getitem__(self, state: StateName | Watcher) -> lambda_.Function:
         return self.by_state[state]
 
     def _function(self, task: TaskSpec) -> lambda_.Function:
@@ -122,6 +122,7 @@ class WorkflowFunctions(Construct):
             )
         if Need.DNS_CHANGE in task.needs:
             self._grant_dns_change(function)
+        # Need.HISTORY_READ is granted by the workflow construct, on its state machine's executions.
 
     def _grant_dns_change(self, function: lambda_.Function) -> None:
         """UPSERT only the configured record names and type in the one zone, and read its changes."""

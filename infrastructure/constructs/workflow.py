@@ -14,6 +14,8 @@ execution has a timeout.
 from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
@@ -27,7 +29,7 @@ from dr_autopilot.errors import (
     NotificationFailed,
     ServiceUnavailable,
 )
-from dr_autopilot.states import TASK_BY_STATE, StateName
+from dr_autopilot.states import TASK_BY_STATE, StateName, Watcher
 
 from infrastructure.constructs.functions import WorkflowFunctions
 
@@ -77,7 +79,41 @@ class FailoverWorkflow(Construct):
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=True),
         )
+        self._report_every_end()
         self._acknowledge_findings()
+
+    def _report_every_end(self) -> None:
+        """Every end the workflow cannot report itself (timed out, aborted, failed before or while
+        reporting) reaches ReportEnd through Step Functions' status-change events."""
+        report_end = self._functions[Watcher.REPORT_END]
+        self.state_machine.grant_execution(report_end, "states:GetExecutionHistory")
+        self.end_rule = events.Rule(
+            self,
+            "ExecutionEnded",
+            description="Give every DR Autopilot execution that ended without its report one final message",
+            event_pattern=events.EventPattern(
+                source=["aws.states"],
+                detail_type=["Step Functions Execution Status Change"],
+                detail={
+                    "stateMachineArn": [self.state_machine.state_machine_arn],
+                    "status": ["FAILED", "TIMED_OUT", "ABORTED"],
+                },
+            ),
+        )
+        self.end_rule.add_target(targets.LambdaFunction(report_end, retry_attempts=8, max_event_age=Duration.hours(2)))
+        assert report_end.role is not None
+        NagSuppressions.add_resource_suppressions(
+            report_end.role,
+            [
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "ReportEnd reads the history (states:GetExecutionHistory) of executions of this one state "
+                    "machine; execution ARNs are made per run, so the ARN ends in '<state machine name>:*'",
+                    "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g"}],
+                }
+            ],
+            apply_to_children=True,
+        )
 
     # ------------------------------------------------------------------------------ the path
     def _validate_input(self) -> tasks.LambdaInvoke:

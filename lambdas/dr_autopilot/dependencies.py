@@ -17,12 +17,13 @@ from dr_autopilot.clients.http_probe import probe
 from dr_autopilot.clients.lock import DynamoDbFailoverLock
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.clients.sns import SnsPublisher
+from dr_autopilot.clients.stepfunctions import StepFunctionsHistory
 from dr_autopilot.environment import Variable
 from dr_autopilot.observability import Handler
-from dr_autopilot.ports import DnsRecords, FailoverLock, Probe, Publisher, RecoveryProvider
+from dr_autopilot.ports import DnsRecords, ExecutionHistory, FailoverLock, Probe, Publisher, RecoveryProvider
 from dr_autopilot.providers import provider_for
 from dr_autopilot.settings import settings
-from dr_autopilot.states import TASK_BY_STATE, StateName
+from dr_autopilot.states import SPEC_BY_NAME, StateName, Watcher
 
 ONE_DAY = 24 * 3600
 ONCE_PER_EXECUTION = IdempotencyConfig(
@@ -30,10 +31,10 @@ ONCE_PER_EXECUTION = IdempotencyConfig(
 )
 
 
-def check_needs(state: StateName) -> None:
+def check_needs(state: StateName | Watcher) -> None:
     """Every variable the state's function needs is set (ConfigError naming the first that is not).
     A task that needs none (ValidateInput) does not even read the configuration."""
-    for variable in sorted(TASK_BY_STATE[state].variables):
+    for variable in sorted(SPEC_BY_NAME[state].variables):
         settings().require(variable)
 
 
@@ -58,6 +59,11 @@ def publisher() -> Publisher:
     return SnsPublisher(settings().require(Variable.TOPIC_ARN))
 
 
+@cache
+def execution_history() -> ExecutionHistory:
+    return StepFunctionsHistory()
+
+
 def landing_page_probe() -> Probe:
     return probe
 
@@ -73,6 +79,6 @@ def once_per_execution(handler: Handler) -> Handler:
 def forget() -> None:
     """Drop everything built so far, the cached API token included (a new container); the local
     Lambda runtime calls it."""
-    for cached in (settings, provider, dns_records, failover_lock, publisher, once_per_execution):
+    for cached in (settings, provider, dns_records, failover_lock, publisher, execution_history, once_per_execution):
         cached.cache_clear()
     parameters.clear_caches()  # type: ignore[no-untyped-call]  # Powertools leaves it unannotated

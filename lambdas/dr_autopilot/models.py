@@ -241,7 +241,7 @@ class WorkflowState(StateModel):
 
 
 class FailoverSummary(StateModel):
-    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN", "DEDUPLICATED"]
+    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN", "DEDUPLICATED", "TIMED_OUT", "ABORTED"]
     headline: str
     mode: Mode
     job_id: str | None = None
@@ -253,6 +253,23 @@ class FailoverSummary(StateModel):
     error: str | None = None
     changed: list[str] = []
     unchanged: list[str] = []
+
+
+class EndedExecution(StateModel):
+    """The `detail` of Step Functions' "Execution Status Change" event (EventBridge)."""
+
+    execution_arn: str
+    state_machine_arn: str
+    name: str
+    status: Literal["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "RUNNING", "PENDING_REDRIVE"]
+    error: str | None = None
+    cause: str | None = None
+
+
+class ExecutionStatusChange(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    detail: EndedExecution
 
 
 def input_schema() -> dict[str, object]:

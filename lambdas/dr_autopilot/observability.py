@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from dr_autopilot.states import StateName
+from dr_autopilot.states import StateName, Watcher
 
 SERVICE = "dr-autopilot"
 NAMESPACE = "DrAutopilot"
@@ -35,7 +35,7 @@ def correlate(event: Any) -> None:
         logger.set_correlation_id(execution_id)
 
 
-def instrumented(state: StateName) -> Callable[[Handler], Handler]:
+def instrumented(state: StateName | Watcher) -> Callable[[Handler], Handler]:
     """What the handler of `state` wears, in Powertools' documented order: Lambda context on every
     log line (with the execution id as correlation id), tracing, metrics flushed at the end; and,
     before anything else, the check that the function has every setting its state needs."""

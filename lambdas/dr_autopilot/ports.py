@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from dr_autopilot.models import (
     LaunchResult,
@@ -104,6 +104,15 @@ class FailoverLock(Protocol):
 
     def release(self, execution_id: str, cooldown_seconds: int) -> bool:
         """End this execution's hold; the cool-down starts now. False if another run holds it."""
+        ...
+
+
+# ----------------------------------------------------------------------------- executions
+class ExecutionHistory(Protocol):
+    """The state machine's own record of an execution."""
+
+    def events(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every history event of the execution, oldest first."""
         ...
 
 

@@ -49,6 +49,12 @@ class StateName(StrEnum):
     FAILOVER_FAILED_UNREPORTED = "FailoverFailedUnreported"
 
 
+class Watcher(StrEnum):
+    """Functions outside the state machine that watch its executions (not states)."""
+
+    REPORT_END = "ReportEnd"
+
+
 class Need(StrEnum):
     """What a task's function needs besides its configuration; each becomes an environment
     variable, a grant, or both."""
@@ -60,6 +66,7 @@ class Need(StrEnum):
     EC2_READ = "describe EC2 instances (address fallback)"
     DNS_READ = "read the hosted zone's records"
     DNS_CHANGE = "UPSERT the configured records and read the change status"
+    HISTORY_READ = "read the state machine's executions and their histories"
 
     @property
     def variable(self) -> Variable | None:
@@ -85,7 +92,7 @@ DEFAULT_TIMEOUT = _fixed(30)
 class TaskSpec:
     """One task state and the Lambda function behind it."""
 
-    state: StateName
+    state: StateName | Watcher
     module: str  # dr_autopilot.handlers.<module>.handler
     result_key: str  # the WorkflowState field the result lands in ($.<result_key>)
     timeout: Callable[[FailoverConfig], int]  # the function's timeout in seconds
@@ -106,7 +113,7 @@ class TaskSpec:
 
 
 def _task(
-    state: StateName,
+    state: StateName | Watcher,
     module: str,
     result_key: str,
     *needs: Need,
@@ -160,7 +167,15 @@ TASKS: tuple[TaskSpec, ...] = (
     _task(StateName.REPORT_FAILURE, "report_failure", "summary", Need.TOPIC, Need.LOCK_TABLE, Need.DNS_READ),
 )
 
-TASK_BY_STATE: dict[StateName, TaskSpec] = {task.state: task for task in TASKS}
+TASK_BY_STATE: dict[StateName | Watcher, TaskSpec] = {task.state: task for task in TASKS}
+
+# Every end of an execution that the workflow could not report itself (timed out, aborted, failed
+# before or while reporting) gets its one final message from here (EventBridge status changes).
+REPORT_END = _task(
+    Watcher.REPORT_END, "report_end", "summary", Need.TOPIC, Need.LOCK_TABLE, Need.DNS_READ, Need.HISTORY_READ
+)
+FUNCTIONS: tuple[TaskSpec, ...] = (*TASKS, REPORT_END)
+SPEC_BY_NAME: dict[StateName | Watcher, TaskSpec] = {spec.state: spec for spec in FUNCTIONS}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dr_autopilot import errors
 from dr_autopilot.config import ConfigError
-from dr_autopilot.states import TASKS
+from dr_autopilot.states import FUNCTIONS
 
 from local.environment import base_context, merge, synthesize
 
@@ -113,7 +113,7 @@ def test_functions_run_python_3_14_with_tracing_and_typed_configuration(resource
     # Given the synthesized functions
     functions = of_type(resources, "AWS::Lambda::Function")
     # Then there are twelve, each on Python 3.14 with active tracing and a handler of dr_autopilot.handlers
-    assert len(functions) == len(TASKS)  # one per task of the state table
+    assert len(functions) == len(FUNCTIONS)  # one per function of the state table
     for function in functions.values():
         props = function["Properties"]
         assert props["Runtime"] == "python3.14"
@@ -273,7 +273,7 @@ def test_names_are_derived_from_the_stack_and_execution_logs_are_vended(resource
 
 def test_undelivered_alarm_starts_land_in_an_encrypted_queue_that_alarms(resources: dict[str, Any]) -> None:
     # Given the alarm rule's target
-    (rule,) = of_type(resources, "AWS::Events::Rule").values()
+    (rule,) = [r for r in of_type(resources, "AWS::Events::Rule").values() if "aws.cloudwatch" in json.dumps(r)]
     (target,) = rule["Properties"]["Targets"]
     (queue_id,) = of_type(resources, "AWS::SQS::Queue")
     # Then it retries, and what it cannot deliver goes to the dead-letter queue

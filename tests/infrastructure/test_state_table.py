@@ -19,7 +19,7 @@ import pytest
 from dr_autopilot import errors
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.environment import Variable
-from dr_autopilot.states import PHASE_OF_STATE, PHASES, TASKS, StateName
+from dr_autopilot.states import FUNCTIONS, PHASE_OF_STATE, PHASES, TASKS, StateName
 
 from local.aws import REGION, _physical, resolve
 from local.environment import PROJECT_ROOT, base_context, merge, synthesize
@@ -105,9 +105,9 @@ def test_functions_have_the_handler_timeout_and_only_the_variables_the_table_giv
     # Given the synthesized functions and cdk.json's configuration
     config = FailoverConfig.parse(base_context()["drAutopilot"])
     functions = functions_by_handler(resources)
-    # Then there is one function per task, with the table's handler and timeout
-    assert set(functions) == {task.handler for task in TASKS}
-    for task in TASKS:
+    # Then there is one function per task (and ReportEnd), with the table's handler and timeout
+    assert set(functions) == {task.handler for task in FUNCTIONS}
+    for task in FUNCTIONS:
         props = functions[task.handler]
         assert props["Timeout"] == task.timeout(config), task.state
         # And exactly the variables its needs name, besides the configuration and Powertools'

@@ -146,7 +146,9 @@ def alarm_rule() -> dict[str, Any]:
 
     template = synthesize({**base_context(), "aws:cdk:bundling-stacks": []})
     rules: list[dict[str, Any]] = [
-        r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"
+        r["Properties"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule" and r["Properties"]["EventPattern"]["source"] == ["aws.cloudwatch"]
     ]
     (rule,) = rules
     return rule

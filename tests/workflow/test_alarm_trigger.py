@@ -18,7 +18,11 @@ SITE_ALARM = "www-example-com-down"  # the alarm named in cdk.json
 
 
 def rule(env: LocalFailoverEnvironment) -> dict[str, Any]:
-    (found,) = [r["Properties"] for r in env.template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
+    (found,) = [
+        r["Properties"]
+        for r in env.template["Resources"].values()
+        if r["Type"] == "AWS::Events::Rule" and r["Properties"]["EventPattern"]["source"] == ["aws.cloudwatch"]
+    ]
     return found  # type: ignore[no-any-return]
 
 

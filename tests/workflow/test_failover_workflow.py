@@ -235,8 +235,12 @@ def test_twenty_wrong_inputs_are_refused_naming_the_field_with_no_side_effect(
     # Then ValidateInput refuses it as InvalidInput, naming the field
     assert result.status == "FAILED" and result.error == "InvalidInput"
     assert field in (result.cause or ""), result.cause
-    # And the run stopped there: nothing launched, DNS unchanged and no SNS message sent
+    # And the run stopped there: nothing launched, DNS unchanged
     assert result.entered_states == ["ValidateInput", "InputRejected"]
     assert env.emulator.account.launches_accepted == 0
     assert env.site.record_values() == [PRIMARY_ADDRESS]
-    assert env.site.notifications() == []
+    # And its one final message (from ReportEnd: the workflow cannot report a refused input) names
+    # the field and says nothing was started
+    (message,) = env.site.notifications()
+    assert message["subject"] == "[DR Autopilot] failover input refused"
+    assert field in message["message"] and "Nothing was launched and DNS was not changed." in message["message"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Literal
 
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.models import FailoverSummary, Mode, WorkflowState
 from dr_autopilot.ports import DnsRecords, Publisher
+from dr_autopilot.states import StateName
 
 
 def timeline(state: WorkflowState) -> dict[str, datetime]:
@@ -47,13 +49,26 @@ def _record_name(state: WorkflowState, dns: DnsConfig) -> str | None:
     return dns.record_name if state.request.mode is Mode.RECOVERY else dns.drill_record_name
 
 
-def failure_summary(state: WorkflowState, dns: DnsConfig, records: DnsRecords) -> FailoverSummary:
+def failure_summary(
+    state: WorkflowState,
+    dns: DnsConfig,
+    records: DnsRecords,
+    outcome: Literal["FAILED", "TIMED_OUT", "ABORTED"] = "FAILED",
+    in_flight: str | None = None,
+) -> FailoverSummary:
+    """What failed, and what was and was not changed. `in_flight`: the step that was still running
+    when the execution ended (a timeout or abort cuts a step short; it may have done its work)."""
     name, message = _error_text(state)
     changed, unchanged = [], []
     if state.launch:
         changed.append(
             f"Launch job {state.launch.job_id} ({state.launch.launch_type}) was started for {state.launch.machine_count} "
             "machine(s): target machines may be running in AWS and cost money until cleaned up."
+        )
+    elif in_flight == StateName.LAUNCH_RECOVERY:
+        changed.append(
+            "LaunchRecovery was still running when the execution ended: a launch job may have been started. "
+            "Look at the provider's jobs for this project before launching again."
         )
     else:
         unchanged.append("No launch was started: no target machines were created.")
@@ -76,8 +91,8 @@ def failure_summary(state: WorkflowState, dns: DnsConfig, records: DnsRecords) -
             still = "(could not read it back)"
         unchanged.append(f"DNS {record} {dns.record_type} was not changed: it still points at {still}.")
     return FailoverSummary(
-        outcome="FAILED",
-        headline=f"{state.request.mode.value} failover FAILED ({name}): {message}",
+        outcome=outcome,
+        headline=f"{state.request.mode.value} failover {outcome.replace('_', ' ')} ({name}): {message}",
         mode=state.request.mode,
         job_id=state.launch.job_id if state.launch else None,
         recovery_point=_point(state),

@@ -1,0 +1,24 @@
+"""Step Functions: an execution's history, as the state machine recorded it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dr_autopilot import history
+from dr_autopilot.clients.aws import client
+from dr_autopilot.errors import ServiceUnavailable
+
+
+class StepFunctionsHistory:
+    """Execution histories (satisfies `ports.ExecutionHistory`)."""
+
+    def __init__(self, states: Any | None = None) -> None:
+        self._states = states or client("stepfunctions")
+
+    def events(self, execution_arn: str) -> list[dict[str, Any]]:
+        try:
+            return history.history(self._states, execution_arn)
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not read the history of {execution_arn}: {error}") from error

@@ -1,0 +1,118 @@
+"""ReportEnd: every end the workflow could not report itself gets exactly one truthful message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dr_autopilot.config import CONTEXT_KEY, FailoverConfig
+from dr_autopilot.logic.report_end import report_end
+from dr_autopilot.models import EndedExecution
+
+from local.environment import base_context
+from tests.fakes import FakeLock, RecordingPublisher, RecordingRecords
+
+CONFIG = FailoverConfig.parse(base_context()[CONTEXT_KEY])
+ARN = "arn:aws:states:eu-west-1:123456789012:execution:Failover:run-1"
+REQUEST = {
+    "mode": "recovery",
+    "force": False,
+    "dryRun": False,
+    "requestedBy": "alice",
+    "reason": "",
+    "trigger": "console",
+    "executionId": ARN,
+    "executionName": "run-1",
+    "startedAt": "2026-11-25T03:00:00Z",
+}
+LOCK = {"acquired": True, "holder": ARN}
+LAUNCH = {"jobId": "job-7", "launchType": "RECOVERY", "machineCount": 2, "launchedAt": "2026-11-25T03:01:00Z"}
+
+
+def entered(name: str) -> dict[str, Any]:
+    return {"type": "TaskStateEntered", "stateEnteredEventDetails": {"name": name}}
+
+
+def exited(name: str, state: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "TaskStateExited", "stateExitedEventDetails": {"name": name, "output": json.dumps(state)}}
+
+
+def ended(status: str, error: str | None = None, cause: str | None = None) -> EndedExecution:
+    return EndedExecution.model_validate(
+        {
+            "executionArn": ARN,
+            "stateMachineArn": "arn:sm",
+            "name": "run-1",
+            "status": status,
+            "error": error,
+            "cause": cause,
+        }
+    )
+
+
+def run_until_polling() -> list[dict[str, Any]]:
+    """A history that got as far as polling the launch job."""
+    state = {"request": REQUEST}
+    events = [entered("ValidateInput"), exited("ValidateInput", state)]
+    state = {**state, "lock": LOCK}
+    events += [entered("AcquireLock"), exited("AcquireLock", state)]
+    state = {**state, "launch": LAUNCH}
+    events += [entered("LaunchRecovery"), exited("LaunchRecovery", state), entered("PollJob")]
+    return events
+
+
+def test_a_timed_out_run_says_what_it_launched_and_releases_its_lock() -> None:
+    # Given a run that timed out while polling the launch job it had started
+    publisher, lock = RecordingPublisher(), FakeLock(holder=ARN)
+    # When its end is reported
+    summary = report_end(ended("TIMED_OUT"), run_until_polling(), CONFIG, RecordingRecords(), lock, publisher)
+    # Then one final message says it timed out, names the launch job and says DNS was not changed
+    assert summary is not None and summary.outcome == "TIMED_OUT"
+    (subject, text), *_ = publisher.messages
+    assert subject == "[DR Autopilot] recovery timed out" and len(publisher.messages) == 1
+    assert "Launch job job-7 (RECOVERY) was started" in text
+    assert "DNS www.example.com A was not changed" in text
+    # And the run's hold on the lock ends, so on-call can start again
+    assert ("release", ARN) in lock.calls
+
+
+def test_an_aborted_launch_step_says_a_launch_may_have_started() -> None:
+    # Given a run aborted while LaunchRecovery was running (no result recorded)
+    events = [*run_until_polling()[:4], entered("LaunchRecovery")]
+    publisher = RecordingPublisher()
+    # When its end is reported
+    report_end(ended("ABORTED"), events, CONFIG, RecordingRecords(), FakeLock(holder=ARN), publisher)
+    # Then it does not claim that nothing was launched
+    ((subject, text),) = publisher.messages
+    assert subject == "[DR Autopilot] recovery aborted"
+    assert "a launch job may have been started" in text and "No launch was started" not in text
+
+
+def test_a_run_the_workflow_reported_itself_gets_no_second_message() -> None:
+    # Given a failed run whose ReportFailure step finished (its message was sent)
+    events = [*run_until_polling(), exited("PollJob", {"request": REQUEST}), entered("ReportFailure")]
+    events.append(exited("ReportFailure", {"request": REQUEST, "summary": {}}))
+    publisher = RecordingPublisher()
+    # When its end is reported
+    # Then nothing more is sent
+    assert report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), FakeLock(), publisher) is None
+    assert publisher.messages == []
+
+
+def test_refused_input_gets_one_message_saying_nothing_was_started() -> None:
+    # Given a run whose input was refused before any request existed
+    publisher = RecordingPublisher()
+    cause = '{"errorType": "InvalidInput", "errorMessage": "invalid failover input: mode: ...", "stackTrace": []}'
+    # When its end is reported
+    report_end(
+        ended("FAILED", "InvalidInput", cause),
+        [entered("ValidateInput")],
+        CONFIG,
+        RecordingRecords(),
+        FakeLock(),
+        publisher,
+    )
+    # Then one message names the refusal and says nothing was started
+    ((subject, text),) = publisher.messages
+    assert subject == "[DR Autopilot] failover input refused"
+    assert "invalid failover input: mode" in text and "Nothing was launched" in text and "stackTrace" not in text
