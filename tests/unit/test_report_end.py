@@ -116,3 +116,19 @@ def test_refused_input_gets_one_message_saying_nothing_was_started() -> None:
     ((subject, text),) = publisher.messages
     assert subject == "[DR Autopilot] failover input refused"
     assert "invalid failover input: mode" in text and "Nothing was launched" in text and "stackTrace" not in text
+
+
+def test_a_failure_report_that_could_not_be_sent_is_sent_by_report_end() -> None:
+    # Given a failed run whose ReportFailure step itself failed (SNS down) and was caught, so the
+    # step was left without a summary (found by the red team)
+    state = {"request": REQUEST, "lock": LOCK, "launch": LAUNCH}
+    events = [*run_until_polling(), exited("PollJob", state), entered("ReportFailure")]
+    events.append(exited("ReportFailure", {**state, "reportError": {"Error": "NotificationFailed"}}))
+    publisher, lock = RecordingPublisher(), FakeLock(holder=ARN)
+    # When its end is reported (SNS is back)
+    summary = report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), lock, publisher)
+    # Then the one final message is sent now, naming the launch job, and the lock is released
+    assert summary is not None
+    ((subject, text),) = publisher.messages
+    assert subject == "[DR Autopilot] recovery failed" and "Launch job job-7" in text
+    assert ("release", ARN) in lock.calls

@@ -33,7 +33,10 @@ def already_reported(events: list[dict[str, Any]]) -> bool:
     for event in events:
         details = event.get("stateExitedEventDetails")
         if details and details["name"] in REPORTING_STATES:
-            return True
+            # A report step that failed is left through its Catch too: it only counts with its summary.
+            output = json.loads(details.get("output") or "null")
+            if isinstance(output, dict) and "summary" in output and "reportError" not in output:
+                return True
     lock = history.last_result(events, StateName.ACQUIRE_LOCK, "lock")
     return lock is not None and not lock.get("acquired", False)
 
