@@ -86,7 +86,7 @@ class FailoverWorkflow(Construct):
         """Every end the workflow cannot report itself (timed out, aborted, failed before or while
         reporting) reaches ReportEnd through Step Functions' status-change events."""
         report_end = self._functions[Watcher.REPORT_END]
-        self.state_machine.grant_execution(report_end, "states:GetExecutionHistory")
+        self.state_machine.grant_execution(report_end, "states:GetExecutionHistory", "states:DescribeExecution")
         self.end_rule = events.Rule(
             self,
             "ExecutionEnded",
@@ -107,8 +107,9 @@ class FailoverWorkflow(Construct):
             [
                 {
                     "id": "AwsSolutions-IAM5",
-                    "reason": "ReportEnd reads the history (states:GetExecutionHistory) of executions of this one state "
-                    "machine; execution ARNs are made per run, so the ARN ends in '<state machine name>:*'",
+                    "reason": "ReportEnd reads the status and history (states:DescribeExecution, "
+                    "states:GetExecutionHistory) of executions of this one state machine; execution ARNs are made "
+                    "per run, so the ARN ends in '<state machine name>:*'",
                     "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g"}],
                 }
             ],

@@ -115,6 +115,10 @@ class ExecutionHistory(Protocol):
         """Every history event of the execution, oldest first."""
         ...
 
+    def status(self, execution_arn: str) -> str:
+        """The execution's status now (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ...)."""
+        ...
+
 
 # ------------------------------------------------------------------------- people and pages
 class Publisher(Protocol):

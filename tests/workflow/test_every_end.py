@@ -9,7 +9,9 @@ import time
 import pytest
 from dr_autopilot.states import StateName
 
+from local.aws import ACCOUNT, REGION
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
+from local.events import execution_status_event
 
 pytestmark = pytest.mark.workflow
 FINAL = ("succeeded", "failed", "aborted", "timed out", "dry run", "input refused")
@@ -61,3 +63,28 @@ def test_every_end_the_workflow_reports_gets_exactly_one_final_message(
     result = env.executions.run(failover_input)
     # Then exactly one final message was sent, the right one
     assert [m["subject"] for m in finals(env)] == [f"[DR Autopilot] {outcome}"], result.end_reports
+
+
+def test_an_end_event_for_a_run_that_is_still_running_changes_nothing(env: LocalFailoverEnvironment) -> None:
+    # Given a failover polling its launch job, and a status event claiming it FAILED (a redriven run
+    # announces its earlier end; found by the red team)
+    states = env.aws.client("stepfunctions")
+    arn = env.executions.start({"requestedBy": "alice"})
+    deadline = time.monotonic() + 30
+    while StateName.POLL_JOB not in [
+        e["stateEnteredEventDetails"]["name"] for e in env.executions.history(arn) if "stateEnteredEventDetails" in e
+    ]:
+        assert time.monotonic() < deadline, "the run never reached PollJob"
+        time.sleep(0.1)
+    claim = execution_status_event({**states.describe_execution(executionArn=arn), "status": "FAILED"}, ACCOUNT, REGION)
+    # When the event reaches ReportEnd
+    (answer,) = env.executions.deliver_event(claim)
+    # Then nothing is reported and the run keeps its lock: a console start meanwhile is refused
+    assert answer == {"reported": False}
+    assert finals(env) == []
+    refused = env.executions.run({"requestedBy": "bob"})
+    assert refused.status == "FAILED" and refused.error == "FailoverInProgress"
+    # And the run itself finishes with its one final message
+    result = env.executions.wait(arn)
+    assert result.status == "SUCCEEDED" and env.emulator.account.launches_accepted == 1
+    assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] recovery succeeded"]

@@ -22,3 +22,9 @@ class StepFunctionsHistory:
             return history.history(self._states, execution_arn)
         except (ClientError, BotoCoreError) as error:
             raise ServiceUnavailable(f"could not read the history of {execution_arn}: {error}") from error
+
+    def status(self, execution_arn: str) -> str:
+        try:
+            return str(self._states.describe_execution(executionArn=execution_arn)["status"])
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not read the status of {execution_arn}: {error}") from error

@@ -15,11 +15,15 @@ from dr_autopilot.states import Watcher
 
 @instrumented(Watcher.REPORT_END)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    ended = ExecutionStatusChange.model_validate(event).detail
-    logger.set_correlation_id(ended.execution_arn)
+    announced = ExecutionStatusChange.model_validate(event).detail
+    logger.set_correlation_id(announced.execution_arn)
+    executions = dependencies.execution_history()
+    # The event is only a prompt: what counts is the execution's status now (a redriven run is
+    # running again, and must neither be reported as failed nor lose its lock).
+    ended = announced.model_copy(update={"status": executions.status(announced.execution_arn)})
     summary = report_end(
         ended,
-        dependencies.execution_history().events(ended.execution_arn),
+        executions.events(ended.execution_arn),
         settings().config,
         dependencies.dns_records(),
         dependencies.failover_lock(),
