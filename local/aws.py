@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +19,12 @@ from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
+from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
 
@@ -43,19 +49,19 @@ class TemplateError(ValueError):
 
 class _InterpreterClock:
     """The Step Functions interpreter's clock, `time_scale` times faster than the wall clock: Wait
-    states and Retry back-off intervals sleep 1/time_scale of their seconds. The definition is
-    unchanged (its intervals are asserted on the template); only how long the local interpreter
-    really sleeps for them. 1 (the drill) is real time."""
+    states, Retry back-off intervals and the execution's own TimeoutSeconds last 1/time_scale of
+    their seconds. The definition is unchanged (its intervals are asserted on the template); only
+    how long the local interpreter really waits for them. 1 (the drill) is real time. The scale
+    is read when a wait starts, so `LocalAws.interpreter_speed` can change it for one run."""
 
     def __init__(self, time_scale: float) -> None:
         self.time_scale = time_scale
         self._saved_wait = WaitFunction._wait_interval
         self._saved_time = retrier_decl.time  # type: ignore[attr-defined]
+        self._saved_eval = Program.eval
 
     def start(self) -> None:
-        if self.time_scale == 1:
-            return
-        scale = self.time_scale
+        clock = self
 
         class ScaledTime:
             """Stands in for the `time` module where the retrier sleeps between attempts."""
@@ -65,19 +71,38 @@ class _InterpreterClock:
 
             @staticmethod
             def sleep(seconds: float) -> None:
-                time.sleep(seconds / scale)
+                time.sleep(seconds / clock.time_scale)
 
         def scaled_wait(_: WaitFunction, env: Environment, wait_seconds: int) -> None:
-            deadline = time.monotonic() + wait_seconds / scale
+            deadline = time.monotonic() + wait_seconds / clock.time_scale
             while env.is_running() and (left := deadline - time.monotonic()) > 0:
                 env.program_state_event.wait(left)
 
+        def scaled_eval(program: Program, env: Environment) -> None:
+            # moto's Program.eval, with the execution's TimeoutSeconds on this clock.
+            timeout = program.timeout_seconds.timeout_seconds if program.timeout_seconds else None
+            env.next_state_name = program.start_at.start_at_name
+            worker = threading.Thread(target=EvalComponent.eval, args=(program, env), daemon=True)
+            TMP_THREADS.append(worker)
+            worker.start()
+            # As Step Functions does, a stopped execution ends at once (moto waits for the task in
+            # flight to return); the task's function runs on, as a Lambda invocation would.
+            deadline = None if timeout is None else time.monotonic() + timeout / clock.time_scale
+            while worker.is_alive() and env.is_running():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    env.set_timed_out()
+                    break
+                worker.join(timeout=0.05 if left is None else min(0.05, left))
+
         retrier_decl.time = ScaledTime()  # type: ignore[attr-defined, assignment]
         WaitFunction._wait_interval = scaled_wait  # type: ignore[method-assign, assignment]
+        Program.eval = scaled_eval  # type: ignore[method-assign, assignment]
 
     def stop(self) -> None:
         retrier_decl.time = self._saved_time  # type: ignore[attr-defined]
         WaitFunction._wait_interval = self._saved_wait  # type: ignore[method-assign]
+        Program.eval = self._saved_eval  # type: ignore[method-assign]
 
 
 class _LambdaServiceErrors:
@@ -137,6 +162,16 @@ class LocalAws:
         self._clock.start()
         self._lambda_errors.start()
         return self
+
+    @contextmanager
+    def interpreter_speed(self, time_scale: float) -> Iterator[None]:
+        """Run the Step Functions interpreter's clock `time_scale` times faster than real time
+        meanwhile (for example to let an execution reach its TimeoutSeconds in seconds)."""
+        saved, self._clock.time_scale = self._clock.time_scale, time_scale
+        try:
+            yield
+        finally:
+            self._clock.time_scale = saved
 
     def stop(self) -> None:
         self._clock.stop()

@@ -61,6 +61,14 @@ class Executions:
     def history(self, arn: str) -> list[dict[str, Any]]:
         return history.history(self._states, arn)
 
+    def wait_until_entered(self, arn: str, state: str, timeout: float = 60) -> None:
+        """Wait until the execution has entered `state` (TimeoutError if it does not in time)."""
+        deadline = time.monotonic() + timeout
+        while state not in history.entered_states(self.history(arn)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {arn} never reached {state}")
+            time.sleep(0.1)
+
     def wait(
         self,
         arn: str,

@@ -100,6 +100,11 @@ class LocalLambdaRuntime:
         self.before_return: Callable[[str, dict[str, Any]], None] | None = None  # fault hook for tests
         self._timeouts_after_return: dict[str, int] = {}
         self._throttles: dict[str, int] = {}
+        self._stalls: dict[str, int] = {}
+        self._stall_seconds: dict[str, float] = {}
+        self._stalls_released = threading.Event()
+        self._stalled = threading.Condition()
+        self._stalled_count = 0
         self._environment_before: dict[str, str] = {}
         self._lock = threading.Lock()
         self._last_function: str | None = None
@@ -173,6 +178,17 @@ class LocalLambdaRuntime:
                 "Reason": "ReservedFunctionConcurrentInvocationLimitExceeded",
             }
             return 429, {**headers, "x-amzn-ErrorType": "TooManyRequestsException"}, json.dumps(body).encode()
+        if self._take(self._stalls, spec.name):  # a slow start (a cold start stuck on a dependency)
+            with self._stalled:
+                self._stalled_count += 1
+            try:
+                self._stalls_released.wait(next(s for state, s in self._stall_seconds.items() if state in spec.name))
+                with self._lock:
+                    return self._run(spec, name, payload, request_id, headers)
+            finally:
+                with self._stalled:
+                    self._stalled_count -= 1
+                    self._stalled.notify_all()
         with self._lock:
             return self._run(spec, name, payload, request_id, headers)
 
@@ -236,6 +252,13 @@ class LocalLambdaRuntime:
         TooManyRequestsException, without running it (Lambda's throttle)."""
         self._throttles[state] = count
 
+    def stall(self, state: str, seconds: float, count: int = 1) -> None:
+        """Make the next `count` invocations of the function for `state` wait `seconds` of real
+        time before they run (other functions keep running meanwhile); `disarm` ends the wait."""
+        self._stalls_released.clear()
+        self._stalls[state] = count
+        self._stall_seconds[state] = seconds
+
     def _take_timeout(self, function_name: str) -> bool:
         return self._take(self._timeouts_after_return, function_name)
 
@@ -249,9 +272,15 @@ class LocalLambdaRuntime:
         return False
 
     def disarm(self) -> None:
-        """Forget every armed fault (throttles, timeouts after return, the before-return hook)."""
+        """Forget every armed fault (throttles, stalls, timeouts after return, the before-return hook).
+        A stalled invocation runs now (its execution may have ended meanwhile); this returns once
+        it has, so it cannot touch whatever comes next."""
         self._throttles.clear()
         self._timeouts_after_return.clear()
+        self._stalls.clear()
+        self._stalls_released.set()
+        with self._stalled:
+            self._stalled.wait_for(lambda: self._stalled_count == 0, timeout=60)
         self.before_return = None
 
     def recycle(self) -> None:

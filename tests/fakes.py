@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from dr_autopilot.errors import NotificationFailed
+from dr_autopilot.errors import NotificationFailed, ServiceUnavailable
+from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.models import LaunchResult, Mode, RecordValue, RecoveryPoint, ReplicationReport, Target
 from dr_autopilot.ports import JobSnapshot, LockState, ProbeResult
 
@@ -73,6 +74,38 @@ class FakeLock:
     def release(self, execution_id: str, cooldown_seconds: int) -> bool:
         self.calls.append(("release", execution_id))
         return self.holder == execution_id
+
+
+@dataclass
+class MemoryLedger:
+    """The final-message ledger in memory: `state[execution]` is "SENDING" or "SENT"; a claim never
+    goes stale (as if every attempt ran within its time). With `down`, every call fails."""
+
+    down: bool = False
+    state: dict[str, str] = field(default_factory=dict)
+
+    def claim(self, execution_id: str, for_seconds: int) -> bool:
+        self._check()
+        if execution_id in self.state:
+            return False
+        self.state[execution_id] = "SENDING"
+        return True
+
+    def sent(self, execution_id: str) -> None:
+        self._check()
+        self.state[execution_id] = "SENT"
+
+    def unclaim(self, execution_id: str) -> None:
+        self._check()
+        self.state.pop(execution_id, None)
+
+    def _check(self) -> None:
+        if self.down:
+            raise ServiceUnavailable("DynamoDB is unavailable (fake)")
+
+
+def messenger(publisher: RecordingPublisher, ledger: MemoryLedger | None = None) -> FinalMessenger:
+    return FinalMessenger(publisher, ledger if ledger is not None else MemoryLedger(), claim_seconds=60)
 
 
 @dataclass

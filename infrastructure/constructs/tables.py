@@ -12,8 +12,9 @@ class FailoverTables(Construct):
         super().__init__(scope, construct_id)
         # Powertools' default schema: partition key `id`, TTL attribute `expiration`.
         self.idempotency = self._table("IdempotencyTable", time_to_live_attribute="expiration")
-        # One item (`id` = the lock id) naming the execution that holds the lock.
-        self.lock = self._table("FailoverLockTable")
+        # The lock item (`id` = the lock id) naming the execution that holds it, and one item per
+        # execution recording its final message (sent exactly once). Both expire by `expiresAt`.
+        self.lock = self._table("FailoverLockTable", time_to_live_attribute="expiresAt")
 
     def _table(self, construct_id: str, time_to_live_attribute: str | None = None) -> dynamodb.Table:
         return dynamodb.Table(

@@ -12,15 +12,25 @@ from typing import cast
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, IdempotencyConfig, idempotent
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot.clients.http_probe import probe
-from dr_autopilot.clients.lock import DynamoDbFailoverLock
+from dr_autopilot.clients.lock import DynamoDbFailoverLock, DynamoDbFinalMessageLedger
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.clients.sns import SnsPublisher
 from dr_autopilot.clients.stepfunctions import StepFunctionsHistory
 from dr_autopilot.environment import Variable
+from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.observability import Handler
-from dr_autopilot.ports import DnsRecords, ExecutionHistory, FailoverLock, Probe, Publisher, RecoveryProvider
+from dr_autopilot.ports import (
+    DnsRecords,
+    ExecutionHistory,
+    FailoverLock,
+    FinalMessageLedger,
+    Probe,
+    Publisher,
+    RecoveryProvider,
+)
 from dr_autopilot.providers import provider_for
 from dr_autopilot.settings import settings
 from dr_autopilot.states import SPEC_BY_NAME, StateName, Watcher
@@ -60,6 +70,16 @@ def publisher() -> Publisher:
 
 
 @cache
+def final_message_ledger() -> FinalMessageLedger:
+    return DynamoDbFinalMessageLedger(settings().require(Variable.LOCK_TABLE))
+
+
+def final_messenger(context: LambdaContext) -> FinalMessenger:
+    """Sends an execution's final message once; a claim holds while this invocation may run."""
+    return FinalMessenger(publisher(), final_message_ledger(), context.get_remaining_time_in_millis() // 1000 + 1)
+
+
+@cache
 def execution_history() -> ExecutionHistory:
     return StepFunctionsHistory()
 
@@ -79,7 +99,16 @@ def once_per_execution(handler: Handler) -> Handler:
 def forget() -> None:
     """Drop everything built so far, the cached API token included (a new container); the local
     Lambda runtime calls it."""
-    for cached in (settings, provider, dns_records, failover_lock, publisher, execution_history, once_per_execution):
+    for cached in (
+        settings,
+        provider,
+        dns_records,
+        failover_lock,
+        publisher,
+        final_message_ledger,
+        execution_history,
+        once_per_execution,
+    ):
         cached.cache_clear()
     # The cached values only (the token): Powertools' clear_caches() would also drop its clients,
     # whose re-creation costs the local drill most of a second per function switch.

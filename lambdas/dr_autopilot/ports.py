@@ -107,6 +107,24 @@ class FailoverLock(Protocol):
         ...
 
 
+class FinalMessageLedger(Protocol):
+    """Which executions' final message is out, or being sent right now: one per execution,
+    however often a report step is retried or an end event delivered."""
+
+    def claim(self, execution_id: str, for_seconds: int) -> bool:
+        """Take the right to send the final message for `for_seconds` (then a retry may take it).
+        False if it was sent, or another invocation holds the claim."""
+        ...
+
+    def sent(self, execution_id: str) -> None:
+        """Record that the final message is out; later claims are refused for good."""
+        ...
+
+    def unclaim(self, execution_id: str) -> None:
+        """Give the claim back (the publish failed): the next attempt may send."""
+        ...
+
+
 # ----------------------------------------------------------------------------- executions
 class ExecutionHistory(Protocol):
     """The state machine's own record of an execution."""

@@ -61,7 +61,7 @@ class Need(StrEnum):
 
     API_TOKEN = "read the provider's API token secret"  # noqa: S105 - a description, not a secret
     TOPIC = "publish to the notification topic"
-    LOCK_TABLE = "read and write the failover lock table"
+    LOCK_TABLE = "read and write the failover lock table (the lock and each final-message record)"
     IDEMPOTENCY_TABLE = "read and write the idempotency table"
     EC2_READ = "describe EC2 instances (address fallback)"
     DNS_READ = "read the hosted zone's records"

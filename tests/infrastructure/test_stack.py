@@ -346,3 +346,12 @@ def test_every_bad_end_of_an_execution_alarms_on_call(resources: dict[str, Any])
     for name, alarm in alarms.items():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}], name
         assert alarm["TreatMissingData"] == "notBreaching", name
+
+
+def test_final_message_records_and_the_lock_expire_from_the_lock_table(resources: dict[str, Any]) -> None:
+    # Given the synthesized tables
+    tables = of_type(resources, "AWS::DynamoDB::Table")
+    # When the lock table is found (the one without Powertools' `expiration`)
+    ttl = sorted(t["Properties"]["TimeToLiveSpecification"]["AttributeName"] for t in tables.values())
+    # Then both tables expire their items: the idempotency records and the lock/final-message items
+    assert ttl == ["expiration", "expiresAt"]

@@ -10,7 +10,7 @@ from dr_autopilot.logic.report_end import report_end
 from dr_autopilot.models import EndedExecution
 
 from local.environment import base_context
-from tests.fakes import FakeLock, RecordingPublisher, RecordingRecords
+from tests.fakes import FakeLock, RecordingPublisher, RecordingRecords, messenger
 
 CONFIG = FailoverConfig.parse(base_context()[CONTEXT_KEY])
 ARN = "arn:aws:states:eu-west-1:123456789012:execution:Failover:run-1"
@@ -65,7 +65,9 @@ def test_a_timed_out_run_says_what_it_launched_and_releases_its_lock() -> None:
     # Given a run that timed out while polling the launch job it had started
     publisher, lock = RecordingPublisher(), FakeLock(holder=ARN)
     # When its end is reported
-    summary = report_end(ended("TIMED_OUT"), run_until_polling(), CONFIG, RecordingRecords(), lock, publisher)
+    summary = report_end(
+        ended("TIMED_OUT"), run_until_polling(), CONFIG, RecordingRecords(), lock, messenger(publisher)
+    )
     # Then one final message says it timed out, names the launch job and says DNS was not changed
     assert summary is not None and summary.outcome == "TIMED_OUT"
     (subject, text), *_ = publisher.messages
@@ -81,11 +83,27 @@ def test_an_aborted_launch_step_says_a_launch_may_have_started() -> None:
     events = [*run_until_polling()[:4], entered("LaunchRecovery")]
     publisher = RecordingPublisher()
     # When its end is reported
-    report_end(ended("ABORTED"), events, CONFIG, RecordingRecords(), FakeLock(holder=ARN), publisher)
+    report_end(ended("ABORTED"), events, CONFIG, RecordingRecords(), FakeLock(holder=ARN), messenger(publisher))
     # Then it does not claim that nothing was launched
     ((subject, text),) = publisher.messages
     assert subject == "[DR Autopilot] recovery aborted"
     assert "a launch job may have been started" in text and "No launch was started" not in text
+
+
+def test_an_abort_while_dns_was_being_switched_says_dns_may_be_switched() -> None:
+    # Given a run aborted while UpdateDns was running, after its target passed the health check
+    # (the function runs on after the abort; found by the red team: the message said "not changed")
+    target = {"machineName": "WebServer", "address": "198.51.100.7", "addressSource": "replica"}
+    health = {"healthy": True, "url": "http://198.51.100.7/", "attempts": 1, "checkedAt": "2026-11-25T03:10:00Z"}
+    state = {"request": REQUEST, "lock": LOCK, "launch": LAUNCH, "target": target, "health": health}
+    events = [*run_until_polling(), exited("PollJob", state), entered("UpdateDns")]
+    publisher = RecordingPublisher()
+    # When its end is reported (the record has not moved yet)
+    report_end(ended("ABORTED"), events, CONFIG, RecordingRecords(), FakeLock(holder=ARN), messenger(publisher))
+    # Then the message warns that DNS may be switched to that webserver, and does not say "not changed"
+    ((_, text),) = publisher.messages
+    assert "UpdateDns was still running" in text and "may be switched to the recovered webserver 198.51.100.7" in text
+    assert "was not changed" not in text
 
 
 def test_a_run_the_workflow_reported_itself_gets_no_second_message() -> None:
@@ -95,7 +113,10 @@ def test_a_run_the_workflow_reported_itself_gets_no_second_message() -> None:
     publisher = RecordingPublisher()
     # When its end is reported
     # Then nothing more is sent
-    assert report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), FakeLock(), publisher) is None
+    assert (
+        report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), FakeLock(), messenger(publisher))
+        is None
+    )
     assert publisher.messages == []
 
 
@@ -110,7 +131,7 @@ def test_refused_input_gets_one_message_saying_nothing_was_started() -> None:
         CONFIG,
         RecordingRecords(),
         FakeLock(),
-        publisher,
+        messenger(publisher),
     )
     # Then one message names the refusal and says nothing was started
     ((subject, text),) = publisher.messages
@@ -126,7 +147,7 @@ def test_a_failure_report_that_could_not_be_sent_is_sent_by_report_end() -> None
     events.append(exited("ReportFailure", {**state, "reportError": {"Error": "NotificationFailed"}}))
     publisher, lock = RecordingPublisher(), FakeLock(holder=ARN)
     # When its end is reported (SNS is back)
-    summary = report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), lock, publisher)
+    summary = report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), lock, messenger(publisher))
     # Then the one final message is sent now, naming the launch job, and the lock is released
     assert summary is not None
     ((subject, text),) = publisher.messages

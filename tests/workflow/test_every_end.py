@@ -4,32 +4,25 @@ reaches ReportEnd, as EventBridge delivers it)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from dr_autopilot.states import StateName
 
 from local.aws import ACCOUNT, REGION
+from local.ends import is_final
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from local.events import execution_status_event
 
 pytestmark = pytest.mark.workflow
-FINAL = ("succeeded", "failed", "aborted", "timed out", "dry run", "input refused")
 
 
 def finals(env: LocalFailoverEnvironment) -> list[dict[str, str]]:
-    return [m for m in env.site.notifications() if m["subject"].endswith(FINAL)]
+    return [m for m in env.site.notifications() if is_final(m)]
 
 
 def test_an_aborted_failover_gets_one_message_naming_what_it_launched(env: LocalFailoverEnvironment) -> None:
     # Given a failover that has launched and is polling the job
     arn = env.executions.start({"requestedBy": "alice"})
-    deadline = time.monotonic() + 30
-    while StateName.POLL_JOB not in [
-        e["stateEnteredEventDetails"]["name"] for e in env.executions.history(arn) if "stateEnteredEventDetails" in e
-    ]:
-        assert time.monotonic() < deadline, "the run never reached PollJob"
-        time.sleep(0.1)
+    env.executions.wait_until_entered(arn, StateName.POLL_JOB)
     # When on-call stops (aborts) the execution
     env.aws.client("stepfunctions").stop_execution(executionArn=arn, error="Stopped", cause="stopped by alice")
     result = env.executions.wait(arn)
@@ -70,12 +63,7 @@ def test_an_end_event_for_a_run_that_is_still_running_changes_nothing(env: Local
     # announces its earlier end; found by the red team)
     states = env.aws.client("stepfunctions")
     arn = env.executions.start({"requestedBy": "alice"})
-    deadline = time.monotonic() + 30
-    while StateName.POLL_JOB not in [
-        e["stateEnteredEventDetails"]["name"] for e in env.executions.history(arn) if "stateEnteredEventDetails" in e
-    ]:
-        assert time.monotonic() < deadline, "the run never reached PollJob"
-        time.sleep(0.1)
+    env.executions.wait_until_entered(arn, StateName.POLL_JOB)
     claim = execution_status_event({**states.describe_execution(executionArn=arn), "status": "FAILED"}, ACCOUNT, REGION)
     # When the event reaches ReportEnd
     (answer,) = env.executions.deliver_event(claim)
@@ -88,3 +76,77 @@ def test_an_end_event_for_a_run_that_is_still_running_changes_nothing(env: Local
     result = env.executions.wait(arn)
     assert result.status == "SUCCEEDED" and env.emulator.account.launches_accepted == 1
     assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] recovery succeeded"]
+
+
+def test_a_success_report_retried_after_it_published_sends_one_message(env: LocalFailoverEnvironment) -> None:
+    # Given ReportSuccess publishes its summary and then times out, twice (the retry runs it again;
+    # found by the red team: every retry re-sent "succeeded")
+    env.aws.runtime.time_out_after_return(StateName.REPORT_SUCCESS, count=2)
+    # When on-call starts a failover
+    result = env.executions.run({"requestedBy": "alice"})
+    # Then the run SUCCEEDED, and exactly one final message says so
+    assert result.status == "SUCCEEDED", result.cause
+    assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] recovery succeeded"]
+
+
+def test_a_failure_report_that_times_out_on_every_attempt_after_publishing_sends_one_message(
+    env: LocalFailoverEnvironment,
+) -> None:
+    # Given a lagging site, and ReportFailure that publishes and then times out on every attempt
+    env.reset_site("lagging")
+    env.aws.runtime.time_out_after_return(StateName.REPORT_FAILURE, count=10)
+    # When on-call starts a failover (the workflow ends failed and unreported; ReportEnd looks at it)
+    result = env.executions.run({"requestedBy": "alice"})
+    # Then the run FAILED, and exactly one final message was sent in all
+    assert result.status == "FAILED"
+    assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] recovery failed"], result.end_reports
+
+
+def test_an_end_event_delivered_twice_sends_one_message(env: LocalFailoverEnvironment) -> None:
+    # Given an execution that was refused (its end is reported by ReportEnd alone)
+    result = env.executions.run({"mode": "failback"})
+    states = env.aws.client("stepfunctions")
+    # When EventBridge delivers its status event again (delivery is at least once)
+    again = execution_status_event(states.describe_execution(executionArn=result.arn), ACCOUNT, REGION)
+    env.executions.deliver_event(again)
+    # Then there is still exactly one final message
+    assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] failover input refused"]
+
+
+def test_a_failover_that_times_out_gets_one_message_naming_what_it_launched(env: LocalFailoverEnvironment) -> None:
+    # Given PollJob stalls (a function stuck far longer than its timeout), and the interpreter's
+    # clock runs 1,000 times faster, so workflowTimeoutSeconds (7,200 s) passes in 7.2 s
+    env.aws.runtime.stall(StateName.POLL_JOB, seconds=60)
+    with env.aws.interpreter_speed(1000):
+        # When on-call starts a failover and the execution reaches its timeout
+        result = env.executions.run({"requestedBy": "alice"})
+    # Then it TIMED_OUT, and exactly one final message says so, naming the launch and the cut step
+    assert result.status == "TIMED_OUT"
+    (final,) = finals(env)
+    assert final["subject"] == "[DR Autopilot] recovery timed out"
+    job_id = next(iter(env.emulator.account.jobs))
+    assert f"Launch job {job_id} (RECOVERY) was started" in final["message"]
+    assert f"was not changed: it still points at {PRIMARY_ADDRESS}" in final["message"]
+    # And the timed-out run no longer holds the lock: on-call can start again at once
+    env.aws.runtime.disarm()
+    again = env.executions.run({"requestedBy": "alice", "reason": "after the timeout"})
+    assert again.status == "SUCCEEDED", again.cause
+
+
+def test_an_abort_while_dns_is_being_switched_warns_that_dns_may_move(env: LocalFailoverEnvironment) -> None:
+    # Given UpdateDns is slow to start (the function will run on after the execution ends)
+    env.aws.runtime.stall(StateName.UPDATE_DNS, seconds=60)
+    arn = env.executions.start({"requestedBy": "alice"})
+    env.executions.wait_until_entered(arn, StateName.UPDATE_DNS)
+    # When on-call stops the execution while UpdateDns is in flight
+    env.aws.client("stepfunctions").stop_execution(executionArn=arn, error="Stopped", cause="stopped by alice")
+    result = env.executions.wait(arn)
+    # Then it is ABORTED at once, and the one final message warns that DNS may still be switched
+    assert result.status == "ABORTED"
+    (final,) = finals(env)
+    assert "UpdateDns was still running" in final["message"]
+    assert "was not changed" not in final["message"]
+    # And when the function does run, it switches DNS to exactly the address the message named
+    env.aws.runtime.disarm()
+    (address,) = env.site.record_values()
+    assert f"may be switched to the recovered webserver {address}" in final["message"]

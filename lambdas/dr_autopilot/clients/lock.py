@@ -101,3 +101,57 @@ class DynamoDbFailoverLock:
             raise ServiceUnavailable(f"could not release the failover lock: {error}") from error
         except BotoCoreError as error:
             raise ServiceUnavailable(f"could not release the failover lock: {error}") from error
+
+
+FINAL_MESSAGE_PREFIX = "final-message#"
+KEEP_FINAL_MESSAGE_RECORDS = 30 * 24 * 3600  # then DynamoDB's TTL removes them
+
+
+class DynamoDbFinalMessageLedger:
+    """One item per execution in the lock table, `id` = prefix + execution ARN (satisfies
+    `ports.FinalMessageLedger`). A claim is a conditional write: of any number of concurrent
+    report attempts for one execution exactly one may send; a claim that outlived its invocation
+    (the function died after claiming) may be taken over; a sent record is final."""
+
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self._table = table_name
+        self._dynamodb = dynamodb or client("dynamodb")
+
+    def claim(self, execution_id: str, for_seconds: int) -> bool:
+        now = int(time.time())
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": FINAL_MESSAGE_PREFIX + execution_id},
+                    "messageState": {"S": "SENDING"},
+                    "claimedUntil": {"N": str(now + max(1, for_seconds))},
+                    "expiresAt": {"N": str(now + KEEP_FINAL_MESSAGE_RECORDS)},
+                },
+                ConditionExpression="attribute_not_exists(id) OR (messageState = :sending AND claimedUntil < :now)",
+                ExpressionAttributeValues={":sending": {"S": "SENDING"}, ":now": {"N": str(now)}},
+            )
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise ServiceUnavailable(f"could not claim the final message: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"could not claim the final message: {error}") from error
+
+    def sent(self, execution_id: str) -> None:
+        self._update(execution_id, "SET messageState = :sent, sentAt = :now", {":sent": {"S": "SENT"}})
+
+    def unclaim(self, execution_id: str) -> None:
+        self._update(execution_id, "SET claimedUntil = :now", {})
+
+    def _update(self, execution_id: str, expression: str, values: dict[str, Any]) -> None:
+        try:
+            self._dynamodb.update_item(
+                TableName=self._table,
+                Key={"id": {"S": FINAL_MESSAGE_PREFIX + execution_id}},
+                UpdateExpression=expression,
+                ExpressionAttributeValues={":now": {"N": str(int(time.time()) - 1)}, **values},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not record the final message: {error}") from error

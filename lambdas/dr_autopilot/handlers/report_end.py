@@ -27,7 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings().config,
         dependencies.dns_records(),
         dependencies.failover_lock(),
-        dependencies.publisher(),
+        dependencies.final_messenger(context),
     )
     if summary is not None:
         metrics.add_metric(name="UnreportedEndsReported", unit="Count", value=1)

@@ -17,7 +17,7 @@ from dr_autopilot.states import StateName
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
     summary = success_summary(state)
-    publish(summary, state, dependencies.publisher())  # the final message first; clean-up after it
+    publish(summary, state, dependencies.final_messenger(context))  # the final message first; clean-up after it
     clean_up_after_report(state, settings().config, dependencies.failover_lock(), dependencies.publisher())
     if "dnsInsync" in summary.timeline:
         rto = (summary.timeline["dnsInsync"] - summary.timeline["started"]).total_seconds()

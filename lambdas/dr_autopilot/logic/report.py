@@ -8,8 +8,9 @@ from typing import Literal
 
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
+from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.models import FailoverSummary, Mode, WorkflowState
-from dr_autopilot.ports import DnsRecords, Publisher
+from dr_autopilot.ports import DnsRecords
 from dr_autopilot.states import StateName
 
 
@@ -82,6 +83,13 @@ def failure_summary(
         changed.append(
             f"DNS {record} {dns.record_type} points at the recovered webserver {state.target.address}: "
             "the change was applied before the failure (the target had passed its health check)."
+        )
+    elif in_flight == StateName.UPDATE_DNS and state.target is not None:
+        # The function may still be running and switch the record after this message.
+        changed.append(
+            f"UpdateDns was still running when the execution ended: DNS {record} {dns.record_type} may be switched "
+            f"to the recovered webserver {state.target.address} (it had passed its health check). "
+            "Look at the record before acting."
         )
     else:
         try:
@@ -180,6 +188,7 @@ def render(summary: FailoverSummary, state: WorkflowState) -> str:
     return "\n".join(lines)
 
 
-def publish(summary: FailoverSummary, state: WorkflowState, publisher: Publisher) -> None:
+def publish(summary: FailoverSummary, state: WorkflowState, messenger: FinalMessenger) -> bool:
+    """Send the summary as the execution's one final message; False if it was already sent."""
     subject = f"[DR Autopilot] {state.request.mode.value} {summary.outcome.replace('_', ' ').lower()}"
-    publisher.publish(subject, render(summary, state))
+    return messenger.send(state.request.execution_id, subject, render(summary, state))

@@ -14,10 +14,11 @@ from typing import Any, Literal
 
 from dr_autopilot import history
 from dr_autopilot.config import FailoverConfig
+from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.logic.lock import clean_up_after_report
 from dr_autopilot.logic.report import failure_summary, publish
 from dr_autopilot.models import EndedExecution, ErrorInfo, FailoverSummary, WorkflowState
-from dr_autopilot.ports import DnsRecords, FailoverLock, Publisher
+from dr_autopilot.ports import DnsRecords, FailoverLock
 from dr_autopilot.states import StateName
 
 REPORTING_STATES = {StateName.REPORT_SUCCESS, StateName.REPORT_FAILURE}
@@ -69,15 +70,17 @@ def report_end(
     config: FailoverConfig,
     records: DnsRecords,
     lock: FailoverLock,
-    publisher: Publisher,
+    messenger: FinalMessenger,
 ) -> FailoverSummary | None:
-    """Send the final message the execution lacks; None if it needs none."""
+    """Send the final message the execution lacks; None if it needs none (or it was sent already:
+    a report step that published and then failed, an end event delivered twice)."""
     if ended.status not in ("FAILED", "TIMED_OUT", "ABORTED") or already_reported(events):
         return None
     state = last_state(events)
     if state is None:  # refused before a request existed: nothing was started
         cause = history.error_message(ended.cause) or "no details"
-        publisher.publish(
+        messenger.send(
+            ended.execution_arn,
             "[DR Autopilot] failover input refused",
             f"Execution {ended.name} was refused before anything happened ({ended.error}): {cause}\n\n"
             "Nothing was launched and DNS was not changed.",
@@ -89,6 +92,6 @@ def report_end(
     )
     ended_state = state.model_copy(update={"error": ErrorInfo(Error=ended.error or error, Cause=ended.cause or cause)})
     summary = failure_summary(ended_state, config.dns, records, outcome=outcome, in_flight=in_flight(events))
-    publish(summary, ended_state, publisher)
-    clean_up_after_report(ended_state, config, lock, publisher)
-    return summary
+    sent = publish(summary, ended_state, messenger)
+    clean_up_after_report(ended_state, config, lock, messenger.publisher)  # also when a report step died
+    return summary if sent else None
