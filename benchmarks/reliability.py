@@ -1,7 +1,8 @@
 """The reliability figures: `make reliability` (python benchmarks/reliability.py).
 
-Runs the fault matrix, an alarm storm, 1,000 seeded hostile inputs, a secret-leak scan over
-everything the runs recorded, and cdk-nag; prints a table; exits non-zero if a 'must' fails.
+Runs the fault matrix, every way an execution can end (with and without Lambda throttling), an
+alarm storm, 1,000 seeded hostile inputs, a secret-leak scan over everything the runs recorded,
+and cdk-nag; prints a table; exits non-zero if a 'must' fails.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dr_autopilot.models import ValidateInputEvent
 from dr_autopilot.states import StateName
 from jsonschema import Draft202012Validator, FormatChecker
 
+from local.ends import END_CASES, THROTTLE_CASES, EndVerdict, run_end
 from local.environment import LocalFailoverEnvironment, base_context
 from local.events import alarm_event
 from local.faults import FAULT_MATRIX, Outcome, run_case
@@ -148,10 +150,21 @@ def nag_open_findings() -> tuple[int, int]:
     return sum(r["Compliance"] == "Non-Compliant" for r in rows), sum(r["Compliance"] == "Suppressed" for r in rows)
 
 
+def _run_end(env: LocalFailoverEnvironment, case: Any) -> EndVerdict:
+    verdict = run_end(env, case)
+    mark = "FAIL" if verdict.silent else "ok  "
+    print(
+        f"  {mark} {case.name:<52} {verdict.status}{' ' + '; '.join(verdict.problems) if verdict.problems else ''}",
+        flush=True,
+    )
+    return verdict
+
+
 def main() -> int:
     started = time.monotonic()
     print(
-        f"Reliability run: fault matrix ({len(FAULT_MATRIX)} cases), alarm storm, {HOSTILE_INPUTS} hostile inputs, leak scan, cdk-nag",
+        f"Reliability run: fault matrix ({len(FAULT_MATRIX)} cases), {len(END_CASES)} ends, "
+        f"{len(THROTTLE_CASES)} throttled runs, alarm storm, {HOSTILE_INPUTS} hostile inputs, leak scan, cdk-nag",
         flush=True,
     )
     messages: list[dict[str, str]] = []
@@ -165,6 +178,8 @@ def main() -> int:
                 f"  {mark} {case.name:<52} {verdict.outcome.value}{' ' + '; '.join(verdict.problems) if verdict.problems else ''}",
                 flush=True,
             )
+        ends = [_run_end(env, case) for case in END_CASES]
+        throttled = [_run_end(env, case) for case in THROTTLE_CASES]
         storm, deduplicated = storm_launches(env)
         messages += env.site.notifications()
         leaks = scan(env.emulator.api_token, everything_recorded(env, messages))
@@ -181,6 +196,11 @@ def main() -> int:
         ("  failed loudly (named error, SNS cause, DNS unchanged)", loud, None),
         ("  silent", silent, 0),
         ("  outcome other than the expected one", unexpected, 0),
+        ("silent ends: cases tried (every way an execution ends)", len(ends), None),
+        ("  silent (not exactly one truthful final message)", sum(v.silent for v in ends), 0),
+        ("throttling: runs with a 429 on every task's first call", len(throttled), None),
+        ("  throttles that reached the workflow", sum(v.throttles for v in throttled), None),
+        ("  runs whose end or final message changed", sum(v.silent for v in throttled), 0),
         ("launches per incident, alarm storm (20 events)", storm, 1),
         ("  storm executions recorded as duplicates", deduplicated, 19),
         ("launches per incident under step retries (max)", max(v.launches for v in retry_cases), 1),
