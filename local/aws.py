@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -21,9 +22,12 @@ from moto.stepfunctions.parser.asl.component.common.error_name.failure_event imp
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.program.program import Program
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
@@ -105,6 +109,36 @@ class _InterpreterClock:
         Program.eval = self._saved_eval  # type: ignore[method-assign]
 
 
+class _InterpreterCaches:
+    """Work moto's Step Functions interpreter repeats for every execution, done once: parsing the
+    definition (about a second of CPU for this workflow) and creating a boto3 Lambda client for
+    every task. The parsed program keeps no per-execution state (that lives in the environment,
+    keyed by component), and a boto3 client is safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._saved_entrypoint = ExecutionWorker._get_evaluation_entrypoint
+        self._saved_client = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
+
+    def start(self) -> None:
+        parse = functools.lru_cache(maxsize=16)(lambda definition: AmazonStateLanguageParser.parse(definition)[0])
+
+        def entrypoint(worker: ExecutionWorker) -> EvalComponent:
+            program: EvalComponent = parse(worker._evaluation_details.state_machine_details.definition)
+            return program
+
+        ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign, assignment]
+        create = functools.lru_cache(maxsize=16)(lambda region, service: self._saved_client(region, service))
+
+        def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+            return create(region, service)  # local credentials only: one client per service
+
+        lambda_eval_utils.boto_client_for = client_for  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        ExecutionWorker._get_evaluation_entrypoint = self._saved_entrypoint  # type: ignore[method-assign]
+        lambda_eval_utils.boto_client_for = self._saved_client  # type: ignore[attr-defined]
+
+
 class _LambdaServiceErrors:
     """Step Functions names a Lambda service error on a Lambda task `Lambda.<code>` (for example
     `Lambda.TooManyRequestsException` when Lambda throttles), which is what the workflow's Retry
@@ -143,6 +177,7 @@ class LocalAws:
         self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
         self._clock = _InterpreterClock(interpreter_time_scale)
         self._lambda_errors = _LambdaServiceErrors()
+        self._caches = _InterpreterCaches()
         self._saved_environment: dict[str, str] = {}
 
     def start(self) -> LocalAws:
@@ -160,6 +195,7 @@ class LocalAws:
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
         self._mock.start()
         self._clock.start()
+        self._caches.start()
         self._lambda_errors.start()
         return self
 
@@ -175,6 +211,7 @@ class LocalAws:
 
     def stop(self) -> None:
         self._clock.stop()
+        self._caches.stop()
         self._lambda_errors.stop()
         self._mock.stop()
         self.runtime.stop()

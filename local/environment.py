@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import fcntl
+import hashlib
+import importlib.metadata
 import json
 import os
 import tempfile
@@ -48,7 +51,7 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def drill_overrides(emulator: CloudEndureEmulator, hosted_zone_id: str) -> dict[str, Any]:
+def drill_overrides(api_url: str, landing_port: int, hosted_zone_id: str) -> dict[str, Any]:
     """What the local drill changes in cdk.json's configuration, and why:
     the API and landing page live on this machine, the zone is moto's, and the workflow's Wait
     states (which really sleep) poll every second instead of every 15-60 s. Thresholds and
@@ -56,9 +59,9 @@ def drill_overrides(emulator: CloudEndureEmulator, hosted_zone_id: str) -> dict[
     on the emulator's clock, scaled with it."""
     return {
         CONTEXT_KEY: {
-            "cloudendure": {"apiUrl": emulator.base_url, "readTimeoutSeconds": 2},
+            "cloudendure": {"apiUrl": api_url, "readTimeoutSeconds": 2},
             "dns": {"hostedZoneId": hosted_zone_id, "insyncTimeoutSeconds": 10},
-            "healthCheck": {"port": emulator.landing_port, "timeoutSeconds": 2, "intervalSeconds": 1, "maxAttempts": 5},
+            "healthCheck": {"port": landing_port, "timeoutSeconds": 2, "intervalSeconds": 1, "maxAttempts": 5},
             "job": {"pollMinSeconds": 1, "pollMaxSeconds": 1},
         },
         "account": "123456789012",
@@ -67,8 +70,47 @@ def drill_overrides(emulator: CloudEndureEmulator, hosted_zone_id: str) -> dict[
     }
 
 
+SYNTH_CACHE_VARIABLE = "DR_AUTOPILOT_SYNTH_CACHE"
+
+
 def synthesize(context: dict[str, Any]) -> dict[str, Any]:
-    """Synthesize the real CDK app in-process and return the stack's template."""
+    """Synthesize the real CDK app in-process and return the stack's template.
+
+    With DR_AUTOPILOT_SYNTH_CACHE naming a directory (the test session sets one for its workers),
+    a template is synthesized once per context and code: the key is the context and every source
+    file of the packages that build it, so any change synthesizes again."""
+    cache = os.environ.get(SYNTH_CACHE_VARIABLE)
+    if not cache:
+        return synthesize_uncached(context)
+    directory = Path(cache)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{_synth_key(context)}.json"
+    with (directory / f"{path.stem}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one process synthesizes; the others wait and read
+        if path.exists():
+            return dict(json.loads(path.read_text()))
+        template = synthesize_uncached(context)
+        path.write_text(json.dumps(template))
+        return template
+
+
+def _synth_key(context: dict[str, Any]) -> str:
+    import dr_autopilot
+
+    import infrastructure
+
+    defaults = {name: os.environ.get(name) for name in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")}
+    digest = hashlib.sha256(json.dumps([context, defaults], sort_keys=True, default=str).encode())
+    for package in (infrastructure, dr_autopilot):
+        root = Path(package.__file__ or "").parent
+        for source in sorted(root.rglob("*.py")):
+            digest.update(str(source.relative_to(root)).encode() + source.read_bytes())
+    digest.update(importlib.metadata.version("aws-cdk-lib").encode() + importlib.metadata.version("cdk-nag").encode())
+    return digest.hexdigest()[:32]
+
+
+def synthesize_uncached(context: dict[str, Any]) -> dict[str, Any]:
+    """Synthesize the real CDK app in-process, every time, and return the stack's template."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     from infrastructure.app import STACK_NAME, build_app
 
@@ -82,6 +124,21 @@ def synthesize(context: dict[str, Any]) -> dict[str, Any]:
         if errors:  # as `cdk synth` does: an unacknowledged cdk-nag finding (or any error) stops here
             raise SynthError(f"{len(errors)} error annotation(s):\n" + "\n".join(errors))
         return dict(stack.template)
+
+
+STAND_INS = ("http://127.0.0.1:64999/stand-in/api/latest", 64998, "ZSTANDINZONE0000000000")
+
+
+def localize(template: dict[str, Any], stand_in: FailoverConfig, config: FailoverConfig, zone: str) -> dict[str, Any]:
+    """The template as if synthesized with `config` and `zone`: the stand-ins of `STAND_INS` may
+    appear only in the configuration variable (replaced whole) and as the zone id (replaced)."""
+    text = json.dumps(template)
+    stand_in_variable, variable = (json.dumps(c.to_environment())[1:-1] for c in (stand_in, config))
+    api_url, port, _ = STAND_INS
+    elsewhere = text.replace(stand_in_variable, "")
+    if api_url in elsewhere or str(port) in elsewhere:
+        raise SynthError("a local stand-in value appears outside the configuration variable; synthesize directly")
+    return dict(json.loads(text.replace(stand_in_variable, variable).replace(STAND_INS[2], zone)))
 
 
 class SynthError(RuntimeError):
@@ -157,8 +214,16 @@ class LocalFailoverEnvironment:
         self.emulator.stop()
 
     def _synthesize(self, overrides: dict[str, Any]) -> tuple[FailoverConfig, dict[str, Any]]:
-        context = merge(merge(base_context(), drill_overrides(self.emulator, self.hosted_zone_id)), overrides)
-        return FailoverConfig.parse(context[CONTEXT_KEY]), synthesize(context)
+        local = drill_overrides(self.emulator.base_url, self.emulator.landing_port, self.hosted_zone_id)
+        context = merge(merge(base_context(), local), overrides)
+        config = FailoverConfig.parse(context[CONTEXT_KEY])
+        if not os.environ.get(SYNTH_CACHE_VARIABLE):
+            return config, synthesize(context)
+        # Shared by every environment of the test session: synthesized with stand-ins for this
+        # environment's own values (ports, zone id), which are then put in their place.
+        stand_in = merge(merge(base_context(), drill_overrides(*STAND_INS)), overrides)
+        template = synthesize(stand_in)
+        return config, localize(template, FailoverConfig.parse(stand_in[CONTEXT_KEY]), config, self.hosted_zone_id)
 
     def _deploy(self, config: FailoverConfig, template: dict[str, Any], prefix: str = "") -> None:
         deployment = deploy(template, self.aws, prefix=prefix)

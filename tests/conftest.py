@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from local.cloudendure import Clock, CloudEndureEmulator
+from local.environment import SYNTH_CACHE_VARIABLE
+
+_SYNTH_CACHE_OWNER = "_DR_AUTOPILOT_SYNTH_CACHE_OWNER"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One synth cache for the session, shared by its workers (they inherit the variable): each
+    context's template is synthesized once instead of once per worker."""
+    if SYNTH_CACHE_VARIABLE not in os.environ:
+        os.environ[SYNTH_CACHE_VARIABLE] = tempfile.mkdtemp(prefix="dr-autopilot-synth-cache-")
+        os.environ[_SYNTH_CACHE_OWNER] = str(os.getpid())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if os.environ.get(_SYNTH_CACHE_OWNER) == str(os.getpid()):
+        shutil.rmtree(os.environ.pop(SYNTH_CACHE_VARIABLE), ignore_errors=True)
+
 
 EmulatorFactory = Callable[..., CloudEndureEmulator]
 

@@ -13,7 +13,7 @@ from aws_cdk import aws_sns as sns
 import infrastructure.app as app_module
 from infrastructure.app import STACK_NAME, build_app
 from infrastructure.stack import DrAutopilotStack
-from local.environment import SynthError, base_context, synthesize
+from local.environment import SYNTH_CACHE_VARIABLE, SynthError, base_context, synthesize
 
 CONTEXT = {**base_context(), "aws:cdk:bundling-stacks": []}
 
@@ -64,6 +64,7 @@ def test_a_new_unacknowledged_finding_fails_synth(monkeypatch: pytest.MonkeyPatc
             sns.Topic(self, "CarelessTopic")
 
     monkeypatch.setattr(app_module, "DrAutopilotStack", WithCarelessTopic)
+    monkeypatch.delenv(SYNTH_CACHE_VARIABLE, raising=False)  # the cache cannot see a patched class
     # When the app is synthesized
     # Then synth stops on the AwsSolutions-SNS finding, as `cdk synth` and `cdk deploy` would
     with pytest.raises(SynthError, match="AwsSolutions-SNS"):
