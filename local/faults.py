@@ -156,6 +156,14 @@ FAULT_MATRIX: list[FaultCase] = [
     ),
     FaultCase("landing page 5xx", "unhealthy-landing", None, F, "TargetUnhealthy", "HTTP 503"),
     FaultCase(
+        "landing page redirects to another address",
+        "redirecting-landing",
+        None,
+        F,
+        "TargetUnhealthy",
+        "redirects to 127.0.9.9, not the probed address",
+    ),
+    FaultCase(
         "landing page with the wrong text",
         "two-tier",
         _landing(body="<h1>It works!</h1> default Apache page"),
@@ -227,7 +235,8 @@ def judge(env: LocalFailoverEnvironment, case: FaultCase, result: ExecutionResul
 def _serves_landing_page(env: LocalFailoverEnvironment, address: str) -> bool:
     assert env.config is not None
     try:
-        page = requests.get(f"http://{address}:{env.emulator.landing_port}{env.config.health_check.path}", timeout=5)
+        url = f"http://{address}:{env.emulator.landing_port}{env.config.health_check.path}"
+        page = requests.get(url, timeout=5, allow_redirects=False)  # the address itself must serve it
     except requests.RequestException:
         return False
     return page.status_code == 200 and env.config.health_check.expected_text in page.text

@@ -53,6 +53,13 @@ class LandingPages:
                 spec = pages.spec
                 if spec.delay_seconds:
                     time.sleep(spec.delay_seconds)
+                if spec.redirect_to_address:
+                    pages.serve_elsewhere(spec.redirect_to_address)
+                    self.send_response(302)
+                    self.send_header("Location", f"http://{spec.redirect_to_address}:{pages.port}/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = spec.body.replace("{hostname}", hostname).encode()
                 self.send_response(spec.status)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -67,6 +74,16 @@ class LandingPages:
         threading.Thread(target=server.serve_forever, name=f"landing-{address}", daemon=True).start()
         with self._lock:
             self._servers[replica_id] = server
+
+    def serve_elsewhere(self, address: str) -> None:
+        """The server a redirecting landing page forwards to: the default page, on `address`."""
+        with self._lock:
+            if f"elsewhere-{address}" in self._servers:
+                return
+        pages = LandingPages(LandingPageSpec(), self.port)
+        pages.serve(f"elsewhere-{address}", address, hostname="somewhere-else")
+        with self._lock:
+            self._servers.update(pages._servers)
 
     def stop(self, replica_id: str) -> None:
         with self._lock:

@@ -77,6 +77,9 @@ class LandingPageSpec(_Model):
         "<p>Served by {hostname}</p></body></html>"
     )
     delay_seconds: Annotated[float, Field(ge=0, alias="delaySeconds")] = 0.0
+    # The page answers 302 to this loopback address, where another server serves the default
+    # (healthy-looking) page: a webserver that only forwards visitors elsewhere.
+    redirect_to_address: str | None = Field(None, alias="redirectToAddress", pattern=r"^127\.\d+\.\d+\.\d+$")
 
 
 class GenerateSpec(_Model):

@@ -1,26 +1,53 @@
-"""HTTP probe of the recovered webserver's landing page (`probe` satisfies `ports.Probe`)."""
+"""HTTP probe of the recovered webserver's landing page (`probe` satisfies `ports.Probe`).
+
+Honest by construction: what is judged is the answer of the probed address itself. A redirect is
+followed only while it stays on that address (another path, port or scheme of the same
+instance); a redirect to any other host or address is unhealthy, even if that page would pass,
+because DNS is about to point at the probed address, not at wherever it sends visitors.
+"""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
 from dr_autopilot.ports import ProbeResult
 
+MAX_REDIRECTS = 5
+HEADERS = {"User-Agent": "dr-autopilot-health-check"}
+
 
 def probe(url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
-    """GET `url` once: healthy only on 200 with `expected_text` in the body, within the timeout."""
+    """GET `url`: healthy only on 200 with `expected_text` in the body, from the probed address,
+    within the timeout (for the whole probe, redirects included)."""
     started = time.monotonic()
-    try:
-        response = requests.get(
-            url, timeout=timeout_seconds, allow_redirects=True, headers={"User-Agent": "dr-autopilot-health-check"}
-        )
-    except requests.Timeout:
-        return ProbeResult(False, None, f"no answer within {timeout_seconds:g}s", time.monotonic() - started)
-    except requests.RequestException as error:
-        return ProbeResult(False, None, f"connection failed: {type(error).__name__}", time.monotonic() - started)
-    elapsed = time.monotonic() - started
+    address = urlsplit(url).hostname
+    current = url
+    with requests.Session() as session:
+        for _ in range(MAX_REDIRECTS + 1):
+            left = timeout_seconds - (time.monotonic() - started)
+            try:
+                if left <= 0:
+                    raise requests.Timeout
+                response = session.get(current, timeout=left, allow_redirects=False, headers=HEADERS)
+            except requests.Timeout:
+                return ProbeResult(False, None, f"no answer within {timeout_seconds:g}s", time.monotonic() - started)
+            except requests.RequestException as error:
+                detail = f"connection failed: {type(error).__name__}"
+                return ProbeResult(False, None, detail, time.monotonic() - started)
+            if not response.is_redirect:
+                return _judge(response, expected_text, time.monotonic() - started)
+            current = urljoin(current, response.headers["Location"])
+            elsewhere = urlsplit(current).hostname
+            if elsewhere != address:
+                detail = f"HTTP {response.status_code} redirects to {elsewhere}, not the probed address {address}"
+                return ProbeResult(False, response.status_code, detail, time.monotonic() - started)
+    return ProbeResult(False, None, f"more than {MAX_REDIRECTS} redirects", time.monotonic() - started)
+
+
+def _judge(response: requests.Response, expected_text: str, elapsed: float) -> ProbeResult:
     if response.status_code != 200:
         return ProbeResult(False, response.status_code, f"HTTP {response.status_code}", elapsed)
     if expected_text not in response.text:
