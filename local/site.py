@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dr_autopilot.clients.lock import LOCK_ID
+from dr_autopilot.clients.lock import LOCK_IDS
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.environment import Variable
@@ -45,14 +45,15 @@ class SiteFixture:
         return record.values if record else []
 
     def reset_lock(self) -> None:
-        """Forget any failover lock (a new outage, long after the last one)."""
+        """Forget the recovery and drill locks (a new outage, long after the last one)."""
         tables = {
             spec.environment[Variable.LOCK_TABLE]
             for spec in self._deployment.functions.values()
             if spec.environment.get(Variable.LOCK_TABLE)
         }
         for table in tables:
-            self._aws.client("dynamodb").delete_item(TableName=table, Key={"id": {"S": LOCK_ID}})
+            for lock_id in LOCK_IDS.values():
+                self._aws.client("dynamodb").delete_item(TableName=table, Key={"id": {"S": lock_id}})
 
     def notifications(self) -> list[dict[str, str]]:
         """Every SNS message published since the last call (subject, message), oldest first."""

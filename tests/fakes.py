@@ -58,22 +58,30 @@ class RecordingRecords:
 
 @dataclass
 class FakeLock:
-    """A lock held by `holder` (None: free); every call is recorded."""
+    """The `scope` lock (a recovery's by default) held by `holder` (None: free); the other scope's
+    lock is free. Every call is recorded as (action, execution id), with its scope in `scopes`."""
 
     holder: str | None = None
     holder_state: str = "RUNNING"
+    scope: Mode = Mode.RECOVERY
     calls: list[tuple[str, str]] = field(default_factory=list)
+    scopes: list[Mode] = field(default_factory=list)
 
-    def acquire(self, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool) -> LockState:
+    def acquire(
+        self, scope: Mode, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool
+    ) -> LockState:
         self.calls.append(("acquire", execution_id))
-        if self.holder in (None, execution_id):
-            self.holder = execution_id
+        self.scopes.append(scope)
+        if scope is not self.scope or self.holder in (None, execution_id):
+            if scope is self.scope:
+                self.holder = execution_id
             return LockState(True, execution_id, "RUNNING", int(NOW.timestamp()) + hold_seconds, 0)
         return LockState(False, self.holder, self.holder_state, int(NOW.timestamp()) + 600, 1)
 
-    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+    def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         self.calls.append(("release", execution_id))
-        return self.holder == execution_id
+        self.scopes.append(scope)
+        return scope is not self.scope or self.holder == execution_id
 
 
 @dataclass

@@ -96,13 +96,16 @@ class LockState:
 
 
 class FailoverLock(Protocol):
-    """One failover per outage: a lock that names the execution holding it."""
+    """One failover per outage: a lock that names the execution holding it. Recoveries and drills
+    hold separate locks (`scope` is the run's mode), so neither ever blocks the other."""
 
-    def acquire(self, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool) -> LockState:
-        """Take the lock for `execution_id`, or record one more suppressed start and say who holds it."""
+    def acquire(
+        self, scope: Mode, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool
+    ) -> LockState:
+        """Take the `scope` lock for `execution_id`, or record one more suppressed start and say who holds it."""
         ...
 
-    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+    def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         """End this execution's hold; the cool-down starts now. False if another run holds it."""
         ...
 

@@ -9,7 +9,7 @@ from dr_autopilot.config import CONTEXT_KEY, DnsConfig, FailoverConfig, HealthCh
 from dr_autopilot.errors import InvalidInput, ReplicationNotReady, ServiceUnavailable, TargetUnhealthy
 from dr_autopilot.logic.check_replication import check_replication
 from dr_autopilot.logic.health_check import landing_url
-from dr_autopilot.logic.lock import clean_up_after_report
+from dr_autopilot.logic.lock import acquire_lock, clean_up_after_report
 from dr_autopilot.logic.poll_job import max_polls, next_wait
 from dr_autopilot.logic.report import failure_summary, render, success_summary
 from dr_autopilot.logic.update_dns import update_dns
@@ -263,7 +263,7 @@ def test_a_reason_cannot_add_lines_to_the_messages_it_is_quoted_in() -> None:
 class BrokenLock(FakeLock):
     """A lock table that fails when the run tries to release its lock."""
 
-    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+    def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         raise ServiceUnavailable("the lock table is unavailable (fake)")
 
 
@@ -290,3 +290,38 @@ def test_a_clean_up_that_works_sends_nothing_more() -> None:
     # Then the lock is released and no message is added
     assert clean_up_after_report(state, CONFIG, lock, publisher) is True
     assert lock.calls == [("release", "arn:exec")] and publisher.messages == []
+
+
+def test_a_running_drill_never_blocks_an_alarm_started_recovery() -> None:
+    # Given a drill holds the drill lock
+    lock = FakeLock(holder="arn:drill", scope=Mode.DRILL)
+    state = WorkflowState(request=request(trigger="alarm", execution_id="arn:recovery"))
+    # When an alarm starts a recovery
+    result = acquire_lock(state, CONFIG, lock)
+    # Then the recovery takes its own lock, honouring only the recovery cool-down
+    assert result.acquired and result.holder == "arn:recovery"
+    assert lock.scopes == [Mode.RECOVERY]
+
+
+def test_a_drill_is_single_flight_and_its_end_starts_no_cool_down() -> None:
+    # Given a drill holds the drill lock
+    lock = FakeLock(holder="arn:drill-1", scope=Mode.DRILL)
+    # When another drill is started from the console
+    second = acquire_lock(WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill-2")), CONFIG, lock)
+    # Then it is refused, naming the drill that runs and what to do
+    assert not second.acquired
+    assert "drill drill-1 is already running" in second.detail and "Step Functions console" in second.detail
+    # And when the first drill ends, it releases the drill lock with no cool-down
+    released: list[tuple[Mode, int]] = []
+
+    class RecordingLock(FakeLock):
+        def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
+            released.append((scope, cooldown_seconds))
+            return True
+
+    drill = WorkflowState(
+        request=request(mode=Mode.DRILL, execution_id="arn:drill-1"),
+        lock=LockResult(acquired=True, holder="arn:drill-1", detail="lock taken"),
+    )
+    clean_up_after_report(drill, CONFIG, RecordingLock(), RecordingPublisher())
+    assert released == [(Mode.DRILL, 0)]

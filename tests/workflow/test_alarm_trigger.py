@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+from dr_autopilot.states import StateName
 
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from local.events import alarm_event, matches, transform
@@ -139,3 +140,47 @@ def test_console_start_while_a_failover_runs_is_refused_without_side_effect(env:
     # And no second launch was made
     assert env.emulator.account.launches_accepted == 1
     env.executions.wait(running)
+
+
+def test_an_alarm_during_a_drill_launches_the_recovery(env: LocalFailoverEnvironment) -> None:
+    # Given a drill that has launched and is checking its test webserver (found by the red team:
+    # the drill held the one failover lock and the alarm was suppressed as a duplicate)
+    env.aws.runtime.stall(StateName.HEALTH_CHECK, seconds=60)
+    drill = env.executions.start({"mode": "drill", "requestedBy": "alice"})
+    env.executions.wait_until_entered(drill, StateName.HEALTH_CHECK)
+    # When the site-down alarm fires
+    (recovery,) = env.executions.deliver_event(alarm_event(SITE_ALARM))
+    env.aws.runtime.disarm()  # the drill's stalled check may run now
+    result = env.executions.wait(recovery)
+    # Then the recovery launched and switched production DNS
+    assert result.status == "SUCCEEDED", result.cause
+    assert StateName.LAUNCH_RECOVERY in result.entered_states
+    assert env.site.record_values() == [result.output["recoveredAddress"]]  # type: ignore[index]
+    env.executions.wait(drill)
+
+
+def test_an_alarm_right_after_a_drill_launches_the_recovery(env: LocalFailoverEnvironment) -> None:
+    # Given a drill that has just finished
+    drill = env.executions.run({"mode": "drill", "requestedBy": "alice"})
+    assert drill.status == "SUCCEEDED", drill.cause
+    # When the site-down alarm fires (the drill started no recovery cool-down)
+    result = env.executions.wait(env.executions.deliver_event(alarm_event(SITE_ALARM))[0])
+    # Then the recovery launched, and not as a duplicate
+    assert result.status == "SUCCEEDED", result.cause
+    assert result.entered_states[-1] != StateName.DEDUPLICATED
+    assert env.emulator.account.launches_accepted == 2
+
+
+def test_a_second_drill_while_one_runs_is_refused_naming_it(env: LocalFailoverEnvironment) -> None:
+    # Given a drill that is checking its test webserver
+    env.aws.runtime.stall(StateName.HEALTH_CHECK, seconds=60)
+    first = env.executions.start({"mode": "drill", "requestedBy": "alice"})
+    env.executions.wait_until_entered(first, StateName.HEALTH_CHECK)
+    # When bob starts another drill from the console
+    second = env.executions.run({"mode": "drill", "requestedBy": "bob"})
+    env.aws.runtime.disarm()
+    # Then it is refused, naming the drill that runs, with nothing launched for it
+    assert second.status == "FAILED" and second.error == "FailoverInProgress"
+    assert f"drill {first.rsplit(':', 1)[-1]} is already running" in (second.cause or "")
+    assert env.emulator.account.launches_accepted == 1
+    env.executions.wait(first)

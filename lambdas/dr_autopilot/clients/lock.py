@@ -16,9 +16,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dr_autopilot.clients.aws import client
 from dr_autopilot.errors import ServiceUnavailable
+from dr_autopilot.models import Mode
 from dr_autopilot.ports import LockState
 
-LOCK_ID = "failover-lock"
+# One lock item per scope: a drill never blocks, delays or de-duplicates a recovery.
+LOCK_IDS = {Mode.RECOVERY: "failover-lock", Mode.DRILL: "drill-lock"}
 
 
 class DynamoDbFailoverLock:
@@ -28,7 +30,9 @@ class DynamoDbFailoverLock:
         self._table = table_name
         self._dynamodb = dynamodb or client("dynamodb")
 
-    def acquire(self, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool) -> LockState:
+    def acquire(
+        self, scope: Mode, execution_id: str, trigger: str, hold_seconds: int, honour_cooldown: bool
+    ) -> LockState:
         now = int(time.time())
         free = "attribute_not_exists(id) OR expiresAt < :now OR holder = :me"
         condition = free if honour_cooldown else free + " OR holderState = :finished"
@@ -36,7 +40,7 @@ class DynamoDbFailoverLock:
             self._dynamodb.put_item(
                 TableName=self._table,
                 Item={
-                    "id": {"S": LOCK_ID},
+                    "id": {"S": LOCK_IDS[scope]},
                     "holder": {"S": execution_id},
                     "holderState": {"S": "RUNNING"},
                     "trigger": {"S": trigger},
@@ -57,13 +61,13 @@ class DynamoDbFailoverLock:
                 raise ServiceUnavailable(f"could not take the failover lock: {error}") from error
         except BotoCoreError as error:
             raise ServiceUnavailable(f"could not take the failover lock: {error}") from error
-        return self._record_suppressed(now)
+        return self._record_suppressed(scope, now)
 
-    def _record_suppressed(self, now: int) -> LockState:
+    def _record_suppressed(self, scope: Mode, now: int) -> LockState:
         try:
             item = self._dynamodb.update_item(
                 TableName=self._table,
-                Key={"id": {"S": LOCK_ID}},
+                Key={"id": {"S": LOCK_IDS[scope]}},
                 UpdateExpression="ADD suppressed :one SET lastSuppressedAt = :now",
                 ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
                 ReturnValues="ALL_NEW",
@@ -78,13 +82,13 @@ class DynamoDbFailoverLock:
             suppressed=int(item.get("suppressed", {}).get("N", "0")),
         )
 
-    def release(self, execution_id: str, cooldown_seconds: int) -> bool:
+    def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         """End this execution's hold; the cool-down starts now. False if another run holds it."""
         now = int(time.time())
         try:
             self._dynamodb.update_item(
                 TableName=self._table,
-                Key={"id": {"S": LOCK_ID}},
+                Key={"id": {"S": LOCK_IDS[scope]}},
                 UpdateExpression="SET holderState = :finished, expiresAt = :until, releasedAt = :now",
                 ConditionExpression="holder = :me",
                 ExpressionAttributeValues={

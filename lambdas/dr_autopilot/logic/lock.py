@@ -1,6 +1,8 @@
-"""AcquireLock, and its release at the end: one failover per outage.
+"""AcquireLock, and its release at the end: one failover per outage, one drill at a time.
 
-Dry runs take no lock; alarm-started runs respect the cool-down after the last failover."""
+Recoveries and drills hold separate locks: a drill never blocks, delays or de-duplicates a
+recovery, and never starts the recovery cool-down. Dry runs take no lock; alarm-started
+recoveries respect the cool-down after the last recovery."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import UTC, datetime
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.errors import DrAutopilotError
 from dr_autopilot.logic import progress
-from dr_autopilot.models import LockResult, WorkflowState
+from dr_autopilot.models import LockResult, Mode, WorkflowState
 from dr_autopilot.ports import FailoverLock, Publisher
 
 
@@ -20,10 +22,11 @@ def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
     if request.dry_run:
         return LockResult(acquired=True, detail="dry run: no lock needed")
     taken = lock.acquire(
+        request.mode,
         request.execution_id,
         request.trigger,
         hold_seconds=config.workflow_timeout_seconds,
-        honour_cooldown=request.trigger == "alarm",
+        honour_cooldown=request.trigger == "alarm" and request.mode is Mode.RECOVERY,
     )
     if taken.acquired:
         return LockResult(
@@ -31,7 +34,11 @@ def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
         )
     holder = (taken.holder or "another execution").rsplit(":", 1)[-1]
     if taken.holder_state == "RUNNING":
-        detail = f"failover {holder} is already running."
+        what = "drill" if request.mode is Mode.DRILL else "failover"
+        detail = (
+            f"{what} {holder} is already running. Wait for it to end, or stop it in the Step Functions console "
+            "(its end releases the lock)."
+        )
     else:
         until = datetime.fromtimestamp(taken.expires_at or 0, UTC).isoformat(timespec="seconds")
         detail = f"failover {holder} finished recently; alarms are ignored until the cool-down ends at {until}."
@@ -41,7 +48,9 @@ def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
 def release_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> None:
     """End this run's hold on the lock (if it has one); the alarm cool-down starts now."""
     if state.lock and state.lock.acquired and state.lock.holder:
-        lock.release(state.request.execution_id, config.trigger.cooldown_seconds if config.trigger else 0)
+        recovery = state.request.mode is Mode.RECOVERY
+        cooldown = config.trigger.cooldown_seconds if config.trigger and recovery else 0
+        lock.release(state.request.mode, state.request.execution_id, cooldown)
 
 
 def clean_up_after_report(
