@@ -34,11 +34,26 @@ def _email(value: str) -> str:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+    # Strict: a wrong type is refused, never coerced (no `true` read as 1, no "60" read as 60).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True)
+
+
+LOOPBACK_HOSTS = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$", re.IGNORECASE)
+
+
+def _api_url(value: str) -> str:
+    """HTTPS, except on this machine (the local emulator): the API token travels in it."""
+    scheme, _, rest = value.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0] if not rest.startswith("[") else rest.split("]", 1)[0] + "]"
+    if scheme.lower() == "https" or (scheme.lower() == "http" and LOOPBACK_HOSTS.match(host)):
+        return value
+    raise ValueError(f"{value!r} must be an https:// URL (http:// only on a loopback address)")
 
 
 class CloudEndureConfig(_Section):
-    api_url: Annotated[str, Field(pattern=r"^https?://\S+$")] = "https://console.cloudendure.com/api/latest"
+    api_url: Annotated[str, Field(pattern=r"^https?://\S+$"), AfterValidator(_api_url)] = (
+        "https://console.cloudendure.com/api/latest"
+    )
     project_name: Annotated[str, Field(min_length=1, max_length=256)]
     api_token_secret_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9/_+=.@-]{1,512}$")]
     read_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15
@@ -56,6 +71,15 @@ class DnsConfig(_Section):
     ttl: Annotated[int, Field(ge=0, le=86_400)] = 60
     drill_record_name: Annotated[str, AfterValidator(_hostname)] | None = None
     insync_timeout_seconds: Annotated[int, Field(ge=1, le=600)] = 120
+
+    @model_validator(mode="after")
+    def _drill_record_is_not_production(self) -> Self:
+        # Both names are normalised (lower case, no trailing dot) by the time this runs.
+        if self.drill_record_name is not None and self.drill_record_name == self.record_name:
+            raise ValueError(
+                f"drillRecordName must differ from recordName ({self.record_name}): a drill would switch production DNS"
+            )
+        return self
 
 
 class HealthCheckConfig(_Section):

@@ -223,11 +223,17 @@ def test_topic_is_encrypted_with_its_own_key_that_alarms_and_rules_of_this_accou
         ({"job": {"pollMinSeconds": 90, "pollMaxSeconds": 30}}, "pollMinSeconds must not exceed pollMaxSeconds"),
         ({"webserverMachine": "MailServer"}, "webserverMachine 'MailServer' is not in machines"),
         ({"cloudendure": {"apiTokenSecretName": "has spaces in it"}}, "drAutopilot.cloudendure.apiTokenSecretName"),
+        ({"dns": {"ttl": "60"}}, "drAutopilot.dns.ttl"),
+        ({"healthCheck": {"maxAttempts": True}}, "drAutopilot.healthCheck.maxAttempts"),
+        ({"cloudendure": {"apiUrl": "http://api.example.com/api/latest"}}, "drAutopilot.cloudendure.apiUrl"),
+        ({"dns": {"drillRecordName": "WWW.Example.com."}}, "drillRecordName must differ from recordName"),
     ],
 )
 def test_wrong_configuration_fails_synth_naming_the_key(override: dict[str, Any], named_key: str) -> None:
     # Given cdk.json context with one wrong setting (the table: an unsupported record type, an empty
-    # expected text, a poll minimum above the maximum, an unknown webserver machine, a bad secret name)
+    # expected text, a poll minimum above the maximum, an unknown webserver machine, a bad secret name,
+    # a number given as a string, a boolean for a number, the API over plain HTTP to another host,
+    # a drill record that is the production record once normalised)
     context = merge(base_context(), {"drAutopilot": override, "aws:cdk:bundling-stacks": []})
     # When the app is synthesized
     # Then synth fails with a configuration error that names the key
