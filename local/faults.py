@@ -154,6 +154,14 @@ FAULT_MATRIX: list[FaultCase] = [
         "TargetNotFound",
         "neither in CloudEndure nor in EC2",
     ),
+    FaultCase(
+        "webserver launch failed, an earlier drill's target answers",
+        "stale-replica",
+        None,
+        F,
+        "TargetNotFromThisJob",
+        "not at one created by job",
+    ),
     FaultCase("landing page 5xx", "unhealthy-landing", None, F, "TargetUnhealthy", "HTTP 503"),
     FaultCase(
         "landing page redirects to another address",

@@ -92,6 +92,11 @@ class TargetNotFound(DrAutopilotError):
     """The recovered webserver has no reachable address (no replica, no public IP, not in EC2)."""
 
 
+class TargetNotFromThisJob(DrAutopilotError):
+    """The webserver's current target was not created by this execution's launch job (for example
+    an earlier drill's, when this job's launch of the webserver failed): DNS never goes to it."""
+
+
 class TargetUnhealthy(DrAutopilotError):
     """The landing page never became healthy within the bound; DNS is left untouched."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from local.cloudendure.errors import ApiError
 from local.cloudendure.landing import LandingPages
@@ -31,6 +31,15 @@ class Replicas:
 
     def create(self, machine: Machine, job: Job) -> None:
         """The target `job` launched for `machine`; the recovered webserver's page starts answering."""
+        created_at = job.created_at + timedelta(seconds=job.end_offset or 0)
+        point_in_time = job.point_in_time_ids.get(machine.id) or "latest"
+        self._create(machine, job.launch_type, point_in_time, created_at)
+
+    def create_earlier(self, machine: Machine, launch_type: str, created_at: datetime) -> None:
+        """A target that a launch before the scenario began left behind (an earlier drill's)."""
+        self._create(machine, launch_type, "latest", created_at)
+
+    def _create(self, machine: Machine, launch_type: str, point_in_time: str, created_at: datetime) -> None:
         if machine.replica_id:  # a launch replaces what an earlier launch created for this source
             self._remove(machine.replica_id)
         public_ip, private_ip = self._allocate_addresses()
@@ -40,9 +49,9 @@ class Replicas:
             cloud_id="i-" + secrets.token_hex(9)[:17],
             public_ips=[public_ip] if machine.spec.has_public_ip else [],
             private_ips=[private_ip],
-            point_in_time=job.point_in_time_ids.get(machine.id) or "latest",
-            name=f"{machine.spec.name} ({job.launch_type.lower()})",
-            created_at=job.created_at + timedelta(seconds=job.end_offset or 0),
+            point_in_time=point_in_time,
+            name=f"{machine.spec.name} ({launch_type.lower()})",
+            created_at=created_at,
         )
         self._replicas[replica.id] = replica
         machine.replica_id = replica.id

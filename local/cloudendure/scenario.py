@@ -53,6 +53,9 @@ class MachineSpec(_Model):
     rescanned_storage_bytes: int = Field(0, alias="rescannedStorageBytes")
     has_public_ip: bool = Field(True, alias="hasPublicIp")
     launch_fails: bool = Field(False, alias="launchFails")  # the job completes without this machine's target
+    # A target left by an earlier drill (TEST launch a day before the scenario starts), still running
+    # and, for the webserver, serving the landing page.
+    earlier_drill_target: bool = Field(False, alias="earlierDrillTarget")
     replicating_since_days: Annotated[int, Field(ge=0, alias="replicatingSinceDays")] = 45
 
 

@@ -38,6 +38,9 @@ class Account:
         self.faults = Faults(scenario.faults)
         self.project = Project(scenario.project, scenario.all_machines(), clock.now())
         self.replicas = Replicas(self.project.machines, landing)
+        for machine in self.project.machines.values():
+            if machine.spec.earlier_drill_target:
+                self.replicas.create_earlier(machine, "TEST", clock.now() - timedelta(days=1))
         self.jobs = Jobs(scenario.job, self.project, self.replicas, clock, license_expired=scenario.license_expired)
         self.resources = Resources(self.project, self.jobs, self.replicas, clock)
 

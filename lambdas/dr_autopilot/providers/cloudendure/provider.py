@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import cached_property
 
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import LaunchIncomplete, MachineNotFound, NoPointInTime, TargetNotFound
+from dr_autopilot.errors import LaunchIncomplete, MachineNotFound, NoPointInTime, TargetNotFound, TargetNotFromThisJob
 from dr_autopilot.models import (
     MAX_LINE,
     MAX_LISTED,
@@ -20,7 +20,15 @@ from dr_autopilot.models import (
 )
 from dr_autopilot.ports import InstanceAddresses, JobSnapshot
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
-from dr_autopilot.providers.cloudendure.models import Job, JobStatus, LaunchItem, LaunchType, Machine, Project
+from dr_autopilot.providers.cloudendure.models import (
+    Job,
+    JobStatus,
+    LaunchItem,
+    LaunchType,
+    Machine,
+    Project,
+    Replica,
+)
 from dr_autopilot.providers.cloudendure.replication import (
     ReplicationThresholds,
     assess_replication,
@@ -179,6 +187,12 @@ class CloudEndureProvider:
         if webserver is None or webserver.replica is None:
             raise TargetNotFound(f"the webserver {webserver_name!r} was not part of job {job_id}")
         replica = self._client.replica(self._project.id, webserver.replica)
+        if not _created_by(replica, webserver.id, job):
+            raise TargetNotFromThisJob(
+                f"the webserver {webserver_name!r} points at target {replica.id} (created "
+                f"{_when(replica.creation_date_time)}), not at one created by job {job_id} (started "
+                f"{_when(job.creation_date_time)}): its launch in this job did not produce a target. DNS was not changed."
+            )
         address, source = (
             (replica.public_ips[0], "replica") if replica.public_ips and not want_dns_name else (None, "ec2")
         )
@@ -195,3 +209,14 @@ class CloudEndureProvider:
             address=address,
             address_source=source,
         )
+
+
+def _created_by(replica: Replica, machine_id: str, job: Job) -> bool:
+    """Provenance: the target belongs to the machine and was created after this job started (a
+    launch replaces the machine's target; one created earlier is another launch's)."""
+    created, started = replica.creation_date_time, job.creation_date_time
+    return replica.machine == machine_id and created is not None and started is not None and created >= started
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else "at an unknown time"
