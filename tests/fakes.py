@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from dr_autopilot.errors import NotificationFailed, ServiceUnavailable
 from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.models import LaunchResult, Mode, RecordValue, RecoveryPoint, ReplicationReport, Target
-from dr_autopilot.ports import JobSnapshot, LockState, ProbeResult
+from dr_autopilot.ports import Claim, JobSnapshot, LockState, ProbeResult, RecoveryProvider
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -17,9 +17,13 @@ NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 class FakeProvider:
     """A provider that answers the replication check; any other call fails the test."""
 
-    def __init__(self, report: ReplicationReport) -> None:
+    def __init__(self, report: ReplicationReport, started: LaunchResult | None = None) -> None:
         self.report = report
         self.launches = 0
+        self.started = started  # the job the provider lists for this execution, if any
+
+    def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
+        return self.started
 
     def assess_replication(self) -> ReplicationReport:
         return self.report
@@ -36,6 +40,11 @@ class FakeProvider:
 
     def find_target(self, job_id: str, want_dns_name: bool) -> Target:
         raise AssertionError("not expected in this test")
+
+
+def provider_not_asked() -> RecoveryProvider:
+    """For reports whose facts need no provider: asking it fails the test."""
+    raise AssertionError("the provider was asked, although this report has all it needs")
 
 
 class RecordingRecords:
@@ -92,12 +101,12 @@ class MemoryLedger:
     down: bool = False
     state: dict[str, str] = field(default_factory=dict)
 
-    def claim(self, execution_id: str, for_seconds: int) -> bool:
+    def claim(self, execution_id: str, for_seconds: int) -> Claim:
         self._check()
         if execution_id in self.state:
-            return False
+            return Claim.SENT if self.state[execution_id] == "SENT" else Claim.BUSY
         self.state[execution_id] = "SENDING"
-        return True
+        return Claim.CLAIMED
 
     def sent(self, execution_id: str) -> None:
         self._check()

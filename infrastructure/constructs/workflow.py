@@ -26,6 +26,7 @@ from dr_autopilot.errors import (
     ApprovalTimedOut,
     DnsChangePending,
     DnsThrottled,
+    FinalMessageInFlight,
     NotificationFailed,
     ServiceUnavailable,
 )
@@ -213,6 +214,7 @@ class FailoverWorkflow(Construct):
         report_success.add_retry(
             errors=[NotificationFailed.__name__], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
         )
+        self._retry_final_message_in_flight(report_success)
         report_success.next(sfn.Succeed(self, StateName.FAILOVER_SUCCEEDED, output_path="$.summary"))
         update_dns = self._task(StateName.UPDATE_DNS)
         update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
@@ -271,12 +273,21 @@ class FailoverWorkflow(Construct):
         self._retry_transient(report_failure)
         # A missing setting will be missing on every attempt: do not spend the retries below on it.
         report_failure.add_retry(errors=[ConfigError.__name__], max_attempts=0)
+        self._retry_final_message_in_flight(report_failure)
         report_failure.add_retry(
             errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
         )
         report_failure.add_catch(failed_unreported, errors=["States.ALL"], result_path="$.reportError")
         report_failure.next(failed)
         return report_failure
+
+    @staticmethod
+    def _retry_final_message_in_flight(task: tasks.LambdaInvoke) -> None:
+        """Another attempt holds the final message's claim, for at most its function's timeout:
+        wait it out (10 + 20 + 40 + 80 s outlast the report functions' timeouts)."""
+        task.add_retry(
+            errors=[FinalMessageInFlight.__name__], interval=Duration.seconds(10), max_attempts=4, backoff_rate=2
+        )
 
     def _task(self, state: StateName) -> tasks.LambdaInvoke:
         """A task of the state table: its function, its result path, transient errors retried with

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from dr_autopilot.clients.aws import client
 from dr_autopilot.clients.http_probe import probe
 from dr_autopilot.clients.lock import DynamoDbFailoverLock, DynamoDbFinalMessageLedger
 from dr_autopilot.clients.route53 import Route53Records
@@ -91,7 +92,10 @@ def landing_page_probe() -> Probe:
 @cache
 def once_per_execution(handler: Handler) -> Handler:
     """`handler` made idempotent per execution id (Powertools idempotency, the idempotency table)."""
-    store = DynamoDBPersistenceLayer(table_name=settings().require(Variable.IDEMPOTENCY_TABLE))
+    # Our DynamoDB client (its retry configuration; the drill's faults reach it too).
+    store = DynamoDBPersistenceLayer(
+        table_name=settings().require(Variable.IDEMPOTENCY_TABLE), boto3_client=client("dynamodb")
+    )
     decorate = idempotent(persistence_store=store, config=ONCE_PER_EXECUTION)
     return cast(Handler, decorate(handler))
 

@@ -117,6 +117,11 @@ class LaunchIncomplete(DrAutopilotError):
     """The job completed but not every machine has a launched target."""
 
 
+class FinalMessageInFlight(DrAutopilotError):
+    """Another attempt claimed the execution's final message and has not recorded it as sent (it
+    may be publishing now, or have died): retried until it is sent or its claim lapses."""
+
+
 class NotificationFailed(DrAutopilotError):
     """SNS did not take a message for on-call staff (after botocore's retries)."""
 

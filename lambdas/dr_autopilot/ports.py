@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from dr_autopilot.models import (
@@ -47,6 +48,11 @@ class RecoveryProvider(Protocol):
 
     def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
         """Start the launch, or adopt the job this execution already started after `not_before`."""
+        ...
+
+    def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
+        """The launch job this execution started after `not_before` (its replication check), if the
+        provider lists one: what a report says when the launch step left no result."""
         ...
 
     def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
@@ -110,13 +116,19 @@ class FailoverLock(Protocol):
         ...
 
 
+class Claim(StrEnum):
+    CLAIMED = "CLAIMED"
+    SENT = "SENT"
+    BUSY = "BUSY"
+
+
 class FinalMessageLedger(Protocol):
     """Which executions' final message is out, or being sent right now: one per execution,
     however often a report step is retried or an end event delivered."""
 
-    def claim(self, execution_id: str, for_seconds: int) -> bool:
-        """Take the right to send the final message for `for_seconds` (then a retry may take it).
-        False if it was sent, or another invocation holds the claim."""
+    def claim(self, execution_id: str, for_seconds: int) -> Claim:
+        """Take the right to send the final message for `for_seconds` (then a retry may take it):
+        CLAIMED, or SENT (it is out), or BUSY (another invocation holds an unexpired claim)."""
         ...
 
     def sent(self, execution_id: str) -> None:

@@ -164,7 +164,17 @@ TASKS: tuple[TaskSpec, ...] = (
         timeout=lambda config: config.dns.insync_timeout_seconds + 60,
     ),
     _task(StateName.REPORT_SUCCESS, "report_success", "summary", Need.TOPIC, Need.LOCK_TABLE),
-    _task(StateName.REPORT_FAILURE, "report_failure", "summary", Need.TOPIC, Need.LOCK_TABLE, Need.DNS_READ),
+    # The API token: a launch step that left no result is looked up at the provider (truthful report).
+    _task(
+        StateName.REPORT_FAILURE,
+        "report_failure",
+        "summary",
+        Need.API_TOKEN,
+        Need.TOPIC,
+        Need.LOCK_TABLE,
+        Need.DNS_READ,
+        timeout=_fixed(120),
+    ),
 )
 
 TASK_BY_STATE: dict[StateName | Watcher, TaskSpec] = {task.state: task for task in TASKS}
@@ -172,7 +182,15 @@ TASK_BY_STATE: dict[StateName | Watcher, TaskSpec] = {task.state: task for task 
 # Every end of an execution that the workflow could not report itself (timed out, aborted, failed
 # before or while reporting) gets its one final message from here (EventBridge status changes).
 REPORT_END = _task(
-    Watcher.REPORT_END, "report_end", "summary", Need.TOPIC, Need.LOCK_TABLE, Need.DNS_READ, Need.HISTORY_READ
+    Watcher.REPORT_END,
+    "report_end",
+    "summary",
+    Need.API_TOKEN,
+    Need.TOPIC,
+    Need.LOCK_TABLE,
+    Need.DNS_READ,
+    Need.HISTORY_READ,
+    timeout=_fixed(120),
 )
 FUNCTIONS: tuple[TaskSpec, ...] = (*TASKS, REPORT_END)
 SPEC_BY_NAME: dict[StateName | Watcher, TaskSpec] = {spec.state: spec for spec in FUNCTIONS}

@@ -101,8 +101,15 @@ def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]
     }
     # When the names AWS owns are set aside
     ours = {e for e in named if "." not in e}  # States.*, Lambda.*, Sandbox.* belong to AWS
-    # Then ours are the three transient errors, and each is an error class of dr_autopilot.errors
-    assert ours == {"ServiceUnavailable", "DnsChangePending", "DnsThrottled", "NotificationFailed", "ConfigError"}
+    # Then ours are the retried errors, and each is an error class of dr_autopilot.errors
+    assert ours == {
+        "ServiceUnavailable",
+        "DnsChangePending",
+        "DnsThrottled",
+        "NotificationFailed",
+        "FinalMessageInFlight",
+        "ConfigError",
+    }
     for name in ours - {"ConfigError"}:
         assert issubclass(getattr(errors, name), errors.DrAutopilotError)
     # And ConfigError (matched only to stop ReportFailure retrying it) is the configuration's error
@@ -169,8 +176,16 @@ def test_secret_read_is_limited_to_the_one_secret_and_the_functions_that_call_cl
                 # Then each one names only the CloudEndure API token's secret
                 assert "secret:dr-autopilot/cloudendure-api-token-??????" in json.dumps(statement["Resource"])
                 readers.add(name)
-    # And only the functions that call CloudEndure may read it
-    assert readers == {"CheckReplication", "ChooseRecoveryPoint", "LaunchRecovery", "PollJob", "FindTargets"}
+    # And only the functions that call CloudEndure may read it (ReportFailure looks up the launch
+    # job of a launch step that left no result)
+    assert readers == {
+        "CheckReplication",
+        "ChooseRecoveryPoint",
+        "LaunchRecovery",
+        "PollJob",
+        "FindTargets",
+        "ReportFailure",
+    }
 
 
 def test_no_statement_grants_every_action(resources: dict[str, Any]) -> None:

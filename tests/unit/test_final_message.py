@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dr_autopilot.errors import NotificationFailed
+from dr_autopilot.errors import FinalMessageInFlight, NotificationFailed
 
 from tests.fakes import MemoryLedger, RecordingPublisher, messenger
 
@@ -51,3 +51,15 @@ def test_each_execution_has_its_own_final_message() -> None:
     sent = messenger(publisher, ledger).send(ARN.replace("run-1", "run-2"), "second", "body")
     # Then both went out
     assert sent is True and [subject for subject, _ in publisher.messages] == ["first", "second"]
+
+
+def test_a_claim_held_by_another_attempt_is_never_taken_for_sent() -> None:
+    # Given an attempt claimed the message and died before publishing, its claim not yet lapsed
+    # (found by the red team: the retry took the claim for "sent" and the run ended silent)
+    ledger = MemoryLedger(state={ARN: "SENDING"})
+    publisher = RecordingPublisher()
+    # When the retry sends the final message
+    # Then it fails as FinalMessageInFlight (the workflow retries it until the claim lapses)
+    with pytest.raises(FinalMessageInFlight):
+        messenger(publisher, ledger).send(ARN, "subject", "body")
+    assert publisher.messages == []

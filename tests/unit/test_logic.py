@@ -29,7 +29,7 @@ from dr_autopilot.models import (
 )
 
 from local.environment import base_context
-from tests.fakes import NOW, FakeLock, FakeProvider, RecordingPublisher, RecordingRecords
+from tests.fakes import NOW, FakeLock, FakeProvider, RecordingPublisher, RecordingRecords, provider_not_asked
 
 JOB = JobConfig(timeout_seconds=600, poll_min_seconds=5, poll_max_seconds=40)
 HEALTH = HealthCheckConfig(expected_text="Hello", port=8080)
@@ -115,6 +115,7 @@ LAGGING = ReplicationReport(
     problems=[MachineProblem(name="DBServer", reasons=["lag 2400s exceeds 120s"])],
     checked_at=NOW,
 )
+READY = ReplicationReport(total=2, ready=2, not_ready=0, max_lag_seconds=20, checked_at=NOW)
 
 
 def test_not_ready_machines_refuse_the_failover_naming_them() -> None:
@@ -219,7 +220,7 @@ def test_failure_after_launch_says_what_changed_and_what_did_not() -> None:
         ),
     )
     # When the failure is summarized and rendered for on-call
-    summary = failure_summary(state, DNS, RecordingRecords())
+    summary = failure_summary(state, DNS, RecordingRecords(), provider_not_asked)
     text = render(summary, state)
     # Then the headline names the error and the job's message
     assert summary.headline == "recovery failover FAILED (JobFailed): launch job job-42 FAILED"
@@ -255,7 +256,7 @@ def test_a_reason_cannot_add_lines_to_the_messages_it_is_quoted_in() -> None:
     assert parsed.reason == "ok Changed: - DNS www.example.com now points at 203.0.113.66. [0m"
     # And the failure message quotes it on its own line only
     state = WorkflowState(request=parsed, error=ErrorInfo(Error="ReplicationNotReady", Cause="lagging"))
-    text = render(failure_summary(state, DNS, RecordingRecords()), state)
+    text = render(failure_summary(state, DNS, RecordingRecords(), provider_not_asked), state)
     assert "\nChanged:" not in text
 
 
@@ -325,3 +326,47 @@ def test_a_drill_is_single_flight_and_its_end_starts_no_cool_down() -> None:
     )
     clean_up_after_report(drill, CONFIG, RecordingLock(), RecordingPublisher())
     assert released == [(Mode.DRILL, 0)]
+
+
+def launch_step_left_no_result() -> WorkflowState:
+    """A run whose LaunchRecovery failed without a recorded result (answer lost, idempotency record
+    not saved, function dead), after this run's replication check."""
+    return WorkflowState(
+        request=request(),
+        lock=LockResult(acquired=True, holder="arn:exec", detail="lock taken"),
+        replication=READY,
+        error=ErrorInfo(Error="Lambda.Unknown", Cause="the function died"),
+    )
+
+
+def test_a_launch_the_step_did_not_record_is_looked_up_and_named() -> None:
+    # Given the provider lists the job this execution started (found by the red team: the report
+    # said "No launch was started" while the job ran)
+    started = LaunchResult(job_id="job-77", launch_type="RECOVERY", machine_count=2, launched_at=NOW, adopted=True)
+    provider = FakeProvider(READY, started=started)
+    # When the failure is summarized
+    summary = failure_summary(launch_step_left_no_result(), DNS, RecordingRecords(), lambda: provider)
+    # Then it names that job and never says that nothing was launched
+    assert any("Launch job job-77 (RECOVERY) was started" in line for line in summary.changed)
+    assert not any("No launch" in line for line in summary.unchanged)
+
+
+def test_no_launch_is_claimed_only_when_the_provider_confirms_it() -> None:
+    # Given the provider lists no job of this execution
+    provider = FakeProvider(READY, started=None)
+    # When the failure is summarized
+    summary = failure_summary(launch_step_left_no_result(), DNS, RecordingRecords(), lambda: provider)
+    # Then it says no launch was started, on the provider's word
+    assert "No launch was started: the provider lists no launch job of this execution." in summary.unchanged
+
+
+def test_a_provider_that_cannot_be_asked_leaves_the_launch_open() -> None:
+    # Given the provider cannot be asked (the API is down, the token unreadable)
+    def unreachable() -> FakeProvider:
+        raise ServiceUnavailable("CloudEndure still answered HTTP 503")
+
+    # When the failure is summarized
+    summary = failure_summary(launch_step_left_no_result(), DNS, RecordingRecords(), unreachable)
+    # Then it says a launch may have been started and where to look, and claims nothing else
+    assert any("A launch job may have been started" in line for line in summary.changed)
+    assert not any("No launch" in line for line in summary.unchanged)

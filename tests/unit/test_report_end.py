@@ -10,7 +10,7 @@ from dr_autopilot.logic.report_end import report_end
 from dr_autopilot.models import EndedExecution
 
 from local.environment import base_context
-from tests.fakes import FakeLock, RecordingPublisher, RecordingRecords, messenger
+from tests.fakes import FakeLock, RecordingPublisher, RecordingRecords, messenger, provider_not_asked
 
 CONFIG = FailoverConfig.parse(base_context()[CONTEXT_KEY])
 ARN = "arn:aws:states:eu-west-1:123456789012:execution:Failover:run-1"
@@ -66,7 +66,13 @@ def test_a_timed_out_run_says_what_it_launched_and_releases_its_lock() -> None:
     publisher, lock = RecordingPublisher(), FakeLock(holder=ARN)
     # When its end is reported
     summary = report_end(
-        ended("TIMED_OUT"), run_until_polling(), CONFIG, RecordingRecords(), lock, messenger(publisher)
+        ended("TIMED_OUT"),
+        run_until_polling(),
+        CONFIG,
+        RecordingRecords(),
+        provider_not_asked,
+        lock,
+        messenger(publisher),
     )
     # Then one final message says it timed out, names the launch job and says DNS was not changed
     assert summary is not None and summary.outcome == "TIMED_OUT"
@@ -83,7 +89,15 @@ def test_an_aborted_launch_step_says_a_launch_may_have_started() -> None:
     events = [*run_until_polling()[:4], entered("LaunchRecovery")]
     publisher = RecordingPublisher()
     # When its end is reported
-    report_end(ended("ABORTED"), events, CONFIG, RecordingRecords(), FakeLock(holder=ARN), messenger(publisher))
+    report_end(
+        ended("ABORTED"),
+        events,
+        CONFIG,
+        RecordingRecords(),
+        provider_not_asked,
+        FakeLock(holder=ARN),
+        messenger(publisher),
+    )
     # Then it does not claim that nothing was launched
     ((subject, text),) = publisher.messages
     assert subject == "[DR Autopilot] recovery aborted"
@@ -99,7 +113,15 @@ def test_an_abort_while_dns_was_being_switched_says_dns_may_be_switched() -> Non
     events = [*run_until_polling(), exited("PollJob", state), entered("UpdateDns")]
     publisher = RecordingPublisher()
     # When its end is reported (the record has not moved yet)
-    report_end(ended("ABORTED"), events, CONFIG, RecordingRecords(), FakeLock(holder=ARN), messenger(publisher))
+    report_end(
+        ended("ABORTED"),
+        events,
+        CONFIG,
+        RecordingRecords(),
+        provider_not_asked,
+        FakeLock(holder=ARN),
+        messenger(publisher),
+    )
     # Then the message warns that DNS may be switched to that webserver, and does not say "not changed"
     ((_, text),) = publisher.messages
     assert "UpdateDns was still running" in text and "may be switched to the recovered webserver 198.51.100.7" in text
@@ -114,7 +136,15 @@ def test_a_run_the_workflow_reported_itself_gets_no_second_message() -> None:
     # When its end is reported
     # Then nothing more is sent
     assert (
-        report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), FakeLock(), messenger(publisher))
+        report_end(
+            ended("FAILED", "JobFailed"),
+            events,
+            CONFIG,
+            RecordingRecords(),
+            provider_not_asked,
+            FakeLock(),
+            messenger(publisher),
+        )
         is None
     )
     assert publisher.messages == []
@@ -130,6 +160,7 @@ def test_refused_input_gets_one_message_saying_nothing_was_started() -> None:
         [entered("ValidateInput")],
         CONFIG,
         RecordingRecords(),
+        provider_not_asked,
         FakeLock(),
         messenger(publisher),
     )
@@ -147,7 +178,9 @@ def test_a_failure_report_that_could_not_be_sent_is_sent_by_report_end() -> None
     events.append(exited("ReportFailure", {**state, "reportError": {"Error": "NotificationFailed"}}))
     publisher, lock = RecordingPublisher(), FakeLock(holder=ARN)
     # When its end is reported (SNS is back)
-    summary = report_end(ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), lock, messenger(publisher))
+    summary = report_end(
+        ended("FAILED", "JobFailed"), events, CONFIG, RecordingRecords(), provider_not_asked, lock, messenger(publisher)
+    )
     # Then the one final message is sent now, naming the launch job, and the lock is released
     assert summary is not None
     ((subject, text),) = publisher.messages

@@ -7,10 +7,12 @@ the failed step is invoked again with the same input, through the Lambda Invoke 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from dr_autopilot.states import StateName
 
-from local.environment import LocalFailoverEnvironment
+from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 
 pytestmark = pytest.mark.workflow
 
@@ -46,3 +48,29 @@ def test_a_different_execution_launches_anew(env: LocalFailoverEnvironment) -> N
     assert first.status == second.status == "SUCCEEDED"
     jobs = {r.state_outputs("LaunchRecovery")[-1]["launch"]["jobId"] for r in (first, second)}
     assert len(jobs) == 2 and env.emulator.account.launches_accepted == 2
+
+
+def test_a_launch_whose_idempotency_record_cannot_be_saved_is_reported_by_its_job(
+    env: LocalFailoverEnvironment,
+) -> None:
+    # Given the idempotency table refuses to record LaunchRecovery's result (found by the red team:
+    # the failure message then said "No launch was started" while the job ran)
+    def fail_saves_from_now(function: str, event: dict[str, Any]) -> None:
+        if StateName.CHOOSE_RECOVERY_POINT in function:
+            env.aws.fail_calls("dynamodb", "UpdateItem", "InternalServerError", count=1000)
+
+    env.aws.runtime.before_return = fail_saves_from_now
+    try:
+        # When on-call starts a failover
+        result = env.executions.run({"requestedBy": "alice"})
+    finally:
+        env.aws.clear_faults("dynamodb", "UpdateItem")
+    # Then the run failed with DNS unchanged and one launch at most
+    assert result.status == "FAILED"
+    assert env.site.record_values() == [PRIMARY_ADDRESS]
+    assert env.emulator.account.launches_accepted == 1
+    # And the one failure message names the job that was started, never "No launch was started"
+    (final,) = [m for m in env.site.notifications() if m["subject"].endswith("failed")]
+    (job_id,) = env.emulator.account.jobs
+    assert f"Launch job {job_id} (RECOVERY) was started" in final["message"]
+    assert "No launch was started" not in final["message"]

@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from dr_autopilot.clients.aws import client
 from dr_autopilot.errors import ServiceUnavailable
 from dr_autopilot.models import Mode
-from dr_autopilot.ports import LockState
+from dr_autopilot.ports import Claim, LockState
 
 # One lock item per scope: a drill never blocks, delays or de-duplicates a recovery.
 LOCK_IDS = {Mode.RECOVERY: "failover-lock", Mode.DRILL: "drill-lock"}
@@ -121,7 +121,7 @@ class DynamoDbFinalMessageLedger:
         self._table = table_name
         self._dynamodb = dynamodb or client("dynamodb")
 
-    def claim(self, execution_id: str, for_seconds: int) -> bool:
+    def claim(self, execution_id: str, for_seconds: int) -> Claim:
         now = int(time.time())
         try:
             self._dynamodb.put_item(
@@ -134,11 +134,13 @@ class DynamoDbFinalMessageLedger:
                 },
                 ConditionExpression="attribute_not_exists(id) OR (messageState = :sending AND claimedUntil < :now)",
                 ExpressionAttributeValues={":sending": {"S": "SENDING"}, ":now": {"N": str(now)}},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-            return True
+            return Claim.CLAIMED
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
+                held = error.response.get("Item", {}).get("messageState", {}).get("S")
+                return Claim.SENT if held == "SENT" else Claim.BUSY
             raise ServiceUnavailable(f"could not claim the final message: {error}") from error
         except BotoCoreError as error:
             raise ServiceUnavailable(f"could not claim the final message: {error}") from error

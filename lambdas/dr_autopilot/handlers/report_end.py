@@ -26,6 +26,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         executions.events(ended.execution_arn),
         settings().config,
         dependencies.dns_records(),
+        dependencies.provider,
         dependencies.failover_lock(),
         dependencies.final_messenger(context),
     )

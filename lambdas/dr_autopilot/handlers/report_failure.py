@@ -17,7 +17,7 @@ from dr_autopilot.states import StateName
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings().config
     state = WorkflowState.model_validate(event)
-    summary = failure_summary(state, config.dns, dependencies.dns_records())
+    summary = failure_summary(state, config.dns, dependencies.dns_records(), dependencies.provider)
     publish(summary, state, dependencies.final_messenger(context))  # the final message first; clean-up after it
     clean_up_after_report(state, config, dependencies.failover_lock(), dependencies.publisher())
     metrics.add_metric(name="FailoversFailed", unit="Count", value=1)

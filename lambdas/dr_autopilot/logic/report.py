@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -10,7 +11,7 @@ from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.models import FailoverSummary, Mode, WorkflowState
-from dr_autopilot.ports import DnsRecords
+from dr_autopilot.ports import DnsRecords, RecoveryProvider
 from dr_autopilot.states import StateName
 
 
@@ -54,25 +55,14 @@ def failure_summary(
     state: WorkflowState,
     dns: DnsConfig,
     records: DnsRecords,
+    provider: Callable[[], RecoveryProvider],
     outcome: Literal["FAILED", "TIMED_OUT", "ABORTED"] = "FAILED",
     in_flight: str | None = None,
 ) -> FailoverSummary:
     """What failed, and what was and was not changed. `in_flight`: the step that was still running
     when the execution ended (a timeout or abort cuts a step short; it may have done its work)."""
     name, message = _error_text(state)
-    changed, unchanged = [], []
-    if state.launch:
-        changed.append(
-            f"Launch job {state.launch.job_id} ({state.launch.launch_type}) was started for {state.launch.machine_count} "
-            "machine(s): target machines may be running in AWS and cost money until cleaned up."
-        )
-    elif in_flight == StateName.LAUNCH_RECOVERY:
-        changed.append(
-            "LaunchRecovery was still running when the execution ended: a launch job may have been started. "
-            "Look at the provider's jobs for this project before launching again."
-        )
-    else:
-        unchanged.append("No launch was started: no target machines were created.")
+    changed, unchanged = _launch_facts(state, provider, in_flight)
     record = _record_name(state, dns)
     if state.dns and not state.dns.skipped and state.dns.current:
         changed.append(f"DNS {state.dns.current.name} now points at {', '.join(state.dns.current.values)}.")
@@ -109,6 +99,38 @@ def failure_summary(
         changed=changed,
         unchanged=unchanged,
     )
+
+
+def _launch_facts(
+    state: WorkflowState, provider: Callable[[], RecoveryProvider], in_flight: str | None
+) -> tuple[list[str], list[str]]:
+    """(changed, unchanged) about the launch. "No launch was started" is said only when it is
+    certain: LaunchRecovery never ran (it needs this run's replication check), or the provider
+    lists no job of this execution. When the step left no result (its answer lost, the idempotency
+    record not saved, the function dead), the provider is asked for the job this execution started."""
+    launch = state.launch
+    still_running = in_flight == StateName.LAUNCH_RECOVERY
+    if launch is None and not still_running and (state.replication is None or state.request.dry_run):
+        return [], ["No launch was started: no target machines were created."]
+    if launch is None and state.replication is not None:
+        try:
+            launch = provider().launch_of_this_execution(state.request.mode, state.replication.checked_at)
+        except Exception as error:  # noqa: BLE001 - the report must go out whatever the provider does
+            return [
+                f"A launch job may have been started (the provider could not be asked: {type(error).__name__}). "
+                "Look at the provider's jobs for this project before launching again."
+            ], []
+    if launch is not None:
+        return [
+            f"Launch job {launch.job_id} ({launch.launch_type}) was started for {launch.machine_count} machine(s): "
+            "target machines may be running in AWS and cost money until cleaned up."
+        ], []
+    if still_running:
+        return [
+            "LaunchRecovery was still running when the execution ended: a launch job may have been started. "
+            "Look at the provider's jobs for this project before launching again."
+        ], []
+    return [], ["No launch was started: the provider lists no launch job of this execution."]
 
 
 def _applied_before_failure(state: WorkflowState, record: str, dns: DnsConfig, records: DnsRecords) -> bool:

@@ -10,6 +10,7 @@ state the workflow recorded, what was and was not changed, and ends the run's ho
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from dr_autopilot import history
@@ -18,7 +19,7 @@ from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.logic.lock import clean_up_after_report
 from dr_autopilot.logic.report import failure_summary, publish
 from dr_autopilot.models import EndedExecution, ErrorInfo, FailoverSummary, WorkflowState
-from dr_autopilot.ports import DnsRecords, FailoverLock
+from dr_autopilot.ports import DnsRecords, FailoverLock, RecoveryProvider
 from dr_autopilot.states import StateName
 
 REPORTING_STATES = {StateName.REPORT_SUCCESS, StateName.REPORT_FAILURE}
@@ -69,6 +70,7 @@ def report_end(
     events: list[dict[str, Any]],
     config: FailoverConfig,
     records: DnsRecords,
+    provider: Callable[[], RecoveryProvider],
     lock: FailoverLock,
     messenger: FinalMessenger,
 ) -> FailoverSummary | None:
@@ -91,7 +93,7 @@ def report_end(
         "TIMED_OUT" if ended.status == "TIMED_OUT" else "ABORTED" if ended.status == "ABORTED" else "FAILED"
     )
     ended_state = state.model_copy(update={"error": ErrorInfo(Error=ended.error or error, Cause=ended.cause or cause)})
-    summary = failure_summary(ended_state, config.dns, records, outcome=outcome, in_flight=in_flight(events))
+    summary = failure_summary(ended_state, config.dns, records, provider, outcome=outcome, in_flight=in_flight(events))
     sent = publish(summary, ended_state, messenger)
     clean_up_after_report(ended_state, config, lock, messenger.publisher)  # also when a report step died
     return summary if sent else None

@@ -141,6 +141,20 @@ class CloudEndureProvider:
             launched_at=job.creation_date_time or self._client.server_time(),
         )
 
+    def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
+        machines = self._machines()
+        launch_type = LAUNCH_TYPE[mode]
+        job = self._job_started_by_this_execution(launch_type, {machine.id for machine in machines}, not_before)
+        if job is None:
+            return None
+        return LaunchResult(
+            job_id=job.id,
+            launch_type=launch_type.value,
+            machine_count=len(machines),
+            launched_at=job.creation_date_time or not_before,
+            adopted=True,
+        )
+
     def _job_started_by_this_execution(
         self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime
     ) -> Job | None:
