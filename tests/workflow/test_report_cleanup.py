@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from dr_autopilot.states import StateName
 
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 
@@ -10,8 +13,12 @@ pytestmark = pytest.mark.workflow
 
 
 def test_a_lock_table_failing_at_the_end_does_not_change_the_outcome(env: LocalFailoverEnvironment) -> None:
-    # Given the lock table refuses every update from now on (the release at the end is one)
-    env.aws.fail_calls("dynamodb", "UpdateItem", "InternalServerError")
+    # Given the lock table refuses every update once DNS is switched (the release at the end is one)
+    def fail_updates_from_now(function: str, event: dict[str, Any]) -> None:
+        if StateName.UPDATE_DNS in function:
+            env.aws.fail_calls("dynamodb", "UpdateItem", "InternalServerError")
+
+    env.aws.runtime.before_return = fail_updates_from_now
     try:
         # When on-call starts a failover
         result = env.executions.run({"requestedBy": "alice"})
