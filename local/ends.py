@@ -20,7 +20,7 @@ from local.events import alarm_event, execution_status_event
 from local.executions import ExecutionResult
 from local.site import PRIMARY_ADDRESS
 
-FINAL_SUBJECTS = ("succeeded", "failed", "aborted", "timed out", "dry run", "input refused")
+FINAL_SUBJECTS = ("succeeded", "failed", "aborted", "timed out", "dry run", "refused")
 Run = Callable[[LocalFailoverEnvironment], ExecutionResult]
 
 

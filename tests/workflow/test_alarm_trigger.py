@@ -139,6 +139,13 @@ def test_console_start_while_a_failover_runs_is_refused_without_side_effect(env:
     assert "already running" in (second.cause or "")
     # And no second launch was made
     assert env.emulator.account.launches_accepted == 1
+    # And bob got one final message of his own: refused, naming the run that holds the lock (found
+    # by the red team: he got "duplicate alarm suppressed", and nothing if that publish failed)
+    messages = env.site.notifications()
+    (refusal,) = [m for m in messages if m["subject"] == "[DR Autopilot] recovery refused"]
+    assert f"failover {running.rsplit(':', 1)[-1]} is already running" in refusal["message"]
+    assert "Nothing was launched and DNS was not changed" in refusal["message"]
+    assert not [m for m in messages if "duplicate alarm" in m["subject"]]
     env.executions.wait(running)
 
 

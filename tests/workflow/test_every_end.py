@@ -72,10 +72,11 @@ def test_an_end_event_for_a_run_that_is_still_running_changes_nothing(env: Local
     assert finals(env) == []
     refused = env.executions.run({"requestedBy": "bob"})
     assert refused.status == "FAILED" and refused.error == "FailoverInProgress"
-    # And the run itself finishes with its one final message
+    # And each run has its one final message: bob's refusal, then the run's own success
     result = env.executions.wait(arn)
     assert result.status == "SUCCEEDED" and env.emulator.account.launches_accepted == 1
-    assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] recovery succeeded"]
+    subjects = [m["subject"] for m in finals(env)]
+    assert subjects == ["[DR Autopilot] recovery refused", "[DR Autopilot] recovery succeeded"]
 
 
 def test_a_success_report_retried_after_it_published_sends_one_message(env: LocalFailoverEnvironment) -> None:

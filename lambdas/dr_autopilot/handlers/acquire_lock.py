@@ -19,9 +19,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = acquire_lock(state, settings().config, dependencies.failover_lock())
     if result.acquired:
         progress.notify(dependencies.publisher(), progress.started(state.request, result))
-    else:
+    elif state.request.trigger == "alarm":
         metrics.add_metric(name="DuplicateAlarmsSuppressed", unit="Count", value=1)
         progress.notify(dependencies.publisher(), progress.deduplicated(state.request, result))
+    else:  # a person asked: the refusal is this run's final message, sent once (or the step fails)
+        subject, body = progress.refused(state.request, result)
+        dependencies.final_messenger(context).send(state.request.execution_id, subject, body)
     logger.info(
         "Failover lock", extra={"acquired": result.acquired, "holder": result.holder, "suppressed": result.suppressed}
     )

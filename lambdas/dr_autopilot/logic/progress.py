@@ -107,3 +107,9 @@ def lock_not_released(request: FailoverRequest, error: str) -> Message:
 def deduplicated(request: FailoverRequest, lock: LockResult) -> Message:
     body = f"Not started: {lock.detail} This alarm was recorded as a duplicate (suppressed so far: {lock.suppressed})."
     return _subject(request, "duplicate alarm suppressed"), body + _footer(request)
+
+
+def refused(request: FailoverRequest, lock: LockResult) -> Message:
+    """The final message of a console start refused because another run holds the lock."""
+    body = f"Not started: {lock.detail}\n\nNothing was launched and DNS was not changed by this request."
+    return f"[DR Autopilot] {request.mode.value} refused", body + _footer(request)
