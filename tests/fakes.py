@@ -55,7 +55,8 @@ class RecordingRecords:
         self.upserts: list[str] = []
 
     def current(self, name: str, record_type: str) -> RecordValue | None:
-        return RecordValue(name=name, type=record_type, values=[self.primary], ttl=60)
+        value = self.upserts[-1] if self.upserts else self.primary  # what the last UPSERT left
+        return RecordValue(name=name, type=record_type, values=[value], ttl=60)
 
     def upsert(self, name: str, record_type: str, value: str, ttl: int, comment: str) -> str:
         self.upserts.append(value)

@@ -187,6 +187,10 @@ class Target(StateModel):
     instance_id: str | None = None
     address: str
     address_source: Literal["replica", "ec2"]
+    # The record UpdateDns will change, as it was before this execution changed anything: read
+    # once here, so a retried UpdateDns (after its UPSERT took effect) still knows the way back.
+    record_before: RecordValue | None = None
+    record_before_read: bool = False
 
 
 class HealthResult(StateModel):

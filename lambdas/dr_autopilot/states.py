@@ -144,7 +144,15 @@ TASKS: tuple[TaskSpec, ...] = (
         timeout=_fixed(300),
     ),
     _task(StateName.POLL_JOB, "poll_job", "job", Need.API_TOKEN, Need.TOPIC, timeout=_fixed(60)),
-    _task(StateName.FIND_TARGETS, "find_targets", "target", Need.API_TOKEN, Need.EC2_READ, timeout=_fixed(120)),
+    _task(
+        StateName.FIND_TARGETS,
+        "find_targets",
+        "target",
+        Need.API_TOKEN,
+        Need.EC2_READ,
+        Need.DNS_READ,
+        timeout=_fixed(120),
+    ),
     _task(
         StateName.HEALTH_CHECK,
         "health_check",

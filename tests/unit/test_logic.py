@@ -191,6 +191,23 @@ def test_healthy_target_gets_an_upsert_and_the_previous_value_is_kept() -> None:
     assert result.previous is not None and result.previous.values == ["192.0.2.10"]
 
 
+def test_a_retried_dns_update_still_reports_the_record_before_the_execution_changed_it() -> None:
+    # Given FindTargets read the record before any change, and UpdateDns's UPSERT took effect
+    # before the step was retried (found by the red team: the way back became the new address)
+    records = RecordingRecords()
+    before = records.current(DNS.record_name, "A")
+    target = TARGET.model_copy(update={"record_before": before, "record_before_read": True})
+    health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
+    state = WorkflowState(request=request(), target=target, health=health)
+    update_dns(state, DNS, HEALTH, records)
+    # When the step runs again
+    result = update_dns(state, DNS, HEALTH, records)
+    # Then the previous value it reports is still the primary's, and the summary says old -> new
+    assert result.previous is not None and result.previous.values == ["192.0.2.10"]
+    summary = success_summary(state.model_copy(update={"dns": result}))
+    assert "192.0.2.10 -> 203.0.113.7" in summary.headline
+
+
 def test_drill_without_a_drill_record_leaves_dns_alone() -> None:
     # Given a drill whose test webserver passed its check, and no drill record configured
     records = RecordingRecords()

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import requests
+from dr_autopilot.states import StateName
 
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from tests.workflow.conftest import assert_failed_safely
@@ -244,3 +245,14 @@ def test_twenty_wrong_inputs_are_refused_naming_the_field_with_no_side_effect(
     (message,) = env.site.notifications()
     assert message["subject"] == "[DR Autopilot] failover input refused"
     assert field in message["message"] and "Nothing was launched and DNS was not changed." in message["message"]
+
+
+def test_a_dns_update_retried_after_its_upsert_keeps_the_way_back(env: LocalFailoverEnvironment) -> None:
+    # Given UpdateDns's UPSERT takes effect and the step then times out (it is retried)
+    env.aws.runtime.time_out_after_return(StateName.UPDATE_DNS, count=1)
+    # When on-call starts a failover
+    result = env.executions.run({"requestedBy": "alice"})
+    # Then it succeeded, and the summary shows the primary's address as the value before the switch
+    assert result.status == "SUCCEEDED", result.cause
+    address = result.output["recoveredAddress"]  # type: ignore[index]
+    assert f"{PRIMARY_ADDRESS} -> {address}" in result.output["headline"]  # type: ignore[index]

@@ -14,6 +14,7 @@ from dr_autopilot.states import StateName
 
 @instrumented(StateName.FIND_TARGETS)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    target = find_targets(WorkflowState.model_validate(event), dependencies.provider(), settings().config.dns)
+    state = WorkflowState.model_validate(event)
+    target = find_targets(state, dependencies.provider(), settings().config.dns, dependencies.dns_records())
     logger.info("Recovered webserver found", extra={"address": target.address, "source": target.address_source})
     return target.dump()

@@ -1,14 +1,21 @@
-"""FindTargets: the recovered webserver's address (replica public IP, EC2 as fallback)."""
+"""FindTargets: the recovered webserver's address (replica public IP, EC2 as fallback), and the
+record as it is before this execution changes it (the way back)."""
 
 from __future__ import annotations
 
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import MissingStepResult
-from dr_autopilot.models import Target, WorkflowState
-from dr_autopilot.ports import RecoveryProvider
+from dr_autopilot.models import Mode, Target, WorkflowState
+from dr_autopilot.ports import DnsRecords, RecoveryProvider
 
 
-def find_targets(state: WorkflowState, provider: RecoveryProvider, dns: DnsConfig) -> Target:
+def find_targets(state: WorkflowState, provider: RecoveryProvider, dns: DnsConfig, records: DnsRecords) -> Target:
     if state.launch is None:
         raise MissingStepResult("FindTargets: no launch job in this execution's state")
-    return provider.find_target(state.launch.job_id, want_dns_name=dns.record_type == "CNAME")
+    target = provider.find_target(state.launch.job_id, want_dns_name=dns.record_type == "CNAME")
+    name = dns.record_name if state.request.mode is Mode.RECOVERY else dns.drill_record_name
+    if name is None:
+        return target
+    return target.model_copy(
+        update={"record_before": records.current(name, dns.record_type), "record_before_read": True}
+    )

@@ -18,7 +18,8 @@ def update_dns(state: WorkflowState, dns: DnsConfig, health: HealthCheckConfig, 
     name = dns.record_name if state.request.mode is Mode.RECOVERY else dns.drill_record_name
     if name is None:
         return DnsResult(skipped=True, detail="drill without a drillRecordName: DNS left unchanged")
-    previous = records.current(name, dns.record_type)
+    # The value FindTargets read before any change; read here only for a state that lacks it.
+    previous = target.record_before if target.record_before_read else records.current(name, dns.record_type)
     change_id = records.upsert(
         name, dns.record_type, target.address, dns.ttl, comment=f"DR Autopilot {state.request.execution_name}"
     )
