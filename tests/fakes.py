@@ -3,6 +3,7 @@ instead of CloudEndure, Route 53, DynamoDB, SNS and HTTP."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -92,6 +93,11 @@ class FakeLock:
         self.calls.append(("release", execution_id))
         self.scopes.append(scope)
         return scope is not self.scope or self.holder == execution_id
+
+    def peek(self, scope: Mode) -> LockState | None:
+        if scope is not self.scope or self.holder is None:
+            return None
+        return LockState(False, self.holder, self.holder_state, int(time.time()) + 600, 0)  # held for now
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -28,7 +29,7 @@ def _hostname(value: str) -> str:
 
 
 def _email(value: str) -> str:
-    if not EMAIL.match(value):
+    if not EMAIL.fullmatch(value):
         raise ValueError(f"{value!r} is not an email address")
     return value
 
@@ -38,14 +39,16 @@ class _Section(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, strict=True)
 
 
-LOOPBACK_HOSTS = re.compile(r"^(localhost|127(\.\d{1,3}){3}|\[::1\])$", re.IGNORECASE)
+LOOPBACK_HOSTS = re.compile(r"^(localhost|127(\.\d{1,3}){3}|::1)$", re.IGNORECASE)
 
 
 def _api_url(value: str) -> str:
-    """HTTPS, except on this machine (the local emulator): the API token travels in it."""
-    scheme, _, rest = value.partition("://")
-    host = rest.split("/", 1)[0].rsplit(":", 1)[0] if not rest.startswith("[") else rest.split("]", 1)[0] + "]"
-    if scheme.lower() == "https" or (scheme.lower() == "http" and LOOPBACK_HOSTS.match(host)):
+    """HTTPS, except on this machine (the local emulator): the API token travels to it. No user
+    info or backslash, which parsers read differently (the host checked must be the host used)."""
+    parts = urlsplit(value)
+    if "\\" in value or "@" in parts.netloc or not parts.hostname:
+        raise ValueError(f"{value!r} is not a plain https://host/path URL")
+    if parts.scheme == "https" or (parts.scheme == "http" and LOOPBACK_HOSTS.match(parts.hostname)):
         return value
     raise ValueError(f"{value!r} must be an https:// URL (http:// only on a loopback address)")
 
@@ -84,7 +87,7 @@ class DnsConfig(_Section):
 
 class HealthCheckConfig(_Section):
     path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
-    expected_text: Annotated[str, Field(min_length=1, max_length=1024)]
+    expected_text: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"\S")]  # not just blanks
     scheme: Literal["http", "https"] = "http"
     port: Annotated[int, Field(ge=1, le=65_535)] = 80
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5

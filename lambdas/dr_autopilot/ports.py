@@ -115,6 +115,10 @@ class FailoverLock(Protocol):
         """End this execution's hold; the cool-down starts now. False if another run holds it."""
         ...
 
+    def peek(self, scope: Mode) -> LockState | None:
+        """The `scope` lock as it is (None if there is none), without taking it."""
+        ...
+
 
 class Claim(StrEnum):
     CLAIMED = "CLAIMED"

@@ -387,3 +387,17 @@ def test_a_provider_that_cannot_be_asked_leaves_the_launch_open() -> None:
     # Then it says a launch may have been started and where to look, and claims nothing else
     assert any("A launch job may have been started" in line for line in summary.changed)
     assert not any("No launch" in line for line in summary.unchanged)
+
+
+@pytest.mark.parametrize(("holder_state", "words"), [("RUNNING", "is running"), ("FINISHED", "finished recently")])
+def test_a_drill_is_refused_while_a_recovery_runs_or_production_may_run_on_its_targets(
+    holder_state: str, words: str
+) -> None:
+    # Given a recovery holds its lock, running or in its cool-down (found by the red team: a drill
+    # launched meanwhile replaced the recovery's targets, and DNS went to the drill's instance)
+    lock = FakeLock(holder="arn:recovery", holder_state=holder_state)
+    # When a drill is started
+    result = acquire_lock(WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill")), CONFIG, lock)
+    # Then it is refused, saying why, and no lock was taken
+    assert not result.acquired and words in result.detail and "replace" in result.detail
+    assert lock.calls == []

@@ -84,3 +84,20 @@ def test_a_page_is_healthy_only_with_200_and_the_expected_text(serve: Serve, ans
     result = probe(f"{probed}/", EXPECTED, timeout_seconds=2)
     # Then it is unhealthy, saying why
     assert not result.healthy and detail in result.detail
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://{elsewhere}\\@{probed}/", "http://user@{probed}/", "//{elsewhere}/"],
+)
+def test_a_redirect_parsers_could_read_two_ways_is_never_followed(serve: Serve, location: str) -> None:
+    # Given a healthy page elsewhere, and a Location that names the probed host to one parser and
+    # the other host to the one that connects (found by the red team: a backslash before '@')
+    elsewhere = serve({"/": (200, {}, EXPECTED)}, address="127.0.0.2")
+    probed_host = "127.0.0.1"
+    target = location.format(elsewhere=elsewhere.split("//", 1)[1], probed=probed_host)
+    probed = serve({"/": (302, {"Location": target}, "")})
+    # When the probed address is checked
+    result = probe(f"{probed}/", EXPECTED, timeout_seconds=2)
+    # Then it is unhealthy
+    assert not result.healthy, result.detail

@@ -9,9 +9,11 @@ because DNS is about to point at the probed address, not at wherever it sends vi
 from __future__ import annotations
 
 import time
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import requests
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from dr_autopilot.ports import ProbeResult
 
@@ -23,7 +25,7 @@ def probe(url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
     """GET `url`: healthy only on 200 with `expected_text` in the body, from the probed address,
     within the timeout (for the whole probe, redirects included)."""
     started = time.monotonic()
-    address = urlsplit(url).hostname
+    address = _host(url)
     current = url
     with requests.Session() as session:
         for _ in range(MAX_REDIRECTS + 1):
@@ -40,11 +42,23 @@ def probe(url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
             if not response.is_redirect:
                 return _judge(response, expected_text, time.monotonic() - started)
             current = urljoin(current, response.headers["Location"])
-            elsewhere = urlsplit(current).hostname
-            if elsewhere != address:
+            elsewhere = _host(current)
+            if elsewhere is None or elsewhere != address:
                 detail = f"HTTP {response.status_code} redirects to {elsewhere}, not the probed address {address}"
                 return ProbeResult(False, response.status_code, detail, time.monotonic() - started)
     return ProbeResult(False, None, f"more than {MAX_REDIRECTS} redirects", time.monotonic() - started)
+
+
+def _host(url: str) -> str | None:
+    """The host a request to `url` really connects to (urllib3's reading, which requests uses),
+    or None when parsers could disagree about it (a backslash, user info): never followed."""
+    if "\\" in url or "@" in url.split("//", 1)[-1].split("/", 1)[0]:
+        return None
+    try:
+        host = parse_url(url).host
+    except LocationParseError:
+        return None
+    return host.lower().rstrip(".") if host else None
 
 
 def _judge(response: requests.Response, expected_text: str, elapsed: float) -> ProbeResult:

@@ -82,6 +82,23 @@ class DynamoDbFailoverLock:
             suppressed=int(item.get("suppressed", {}).get("N", "0")),
         )
 
+    def peek(self, scope: Mode) -> LockState | None:
+        try:
+            item = self._dynamodb.get_item(
+                TableName=self._table, Key={"id": {"S": LOCK_IDS[scope]}}, ConsistentRead=True
+            ).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not read the failover lock: {error}") from error
+        if item is None:
+            return None
+        return LockState(
+            acquired=False,
+            holder=item.get("holder", {}).get("S"),
+            holder_state=item.get("holderState", {}).get("S"),
+            expires_at=int(item["expiresAt"]["N"]) if "expiresAt" in item else None,
+            suppressed=int(item.get("suppressed", {}).get("N", "0")),
+        )
+
     def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         """End this execution's hold; the cool-down starts now. False if another run holds it."""
         now = int(time.time())

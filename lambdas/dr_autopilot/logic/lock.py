@@ -6,6 +6,7 @@ recoveries respect the cool-down after the last recovery."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from dr_autopilot.config import FailoverConfig
@@ -21,6 +22,10 @@ def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
     approval_required = request.trigger == "alarm" and trigger is not None and trigger.approval == "approve"
     if request.dry_run:
         return LockResult(acquired=True, detail="dry run: no lock needed")
+    if request.mode is Mode.DRILL:
+        recovery = _recovery_in_the_way(lock)
+        if recovery is not None:
+            return recovery
     taken = lock.acquire(
         request.mode,
         request.execution_id,
@@ -43,6 +48,27 @@ def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
         until = datetime.fromtimestamp(taken.expires_at or 0, UTC).isoformat(timespec="seconds")
         detail = f"failover {holder} finished recently; alarms are ignored until the cool-down ends at {until}."
     return LockResult(acquired=False, holder=taken.holder, suppressed=taken.suppressed, detail=detail)
+
+
+def _recovery_in_the_way(lock: FailoverLock) -> LockResult | None:
+    """A drill launches TEST targets for the same machines, and a launch replaces the targets an
+    earlier launch created: during a recovery, or while production may run on its targets (its
+    cool-down), a drill is refused. (A recovery never waits for a drill.)"""
+    recovery = lock.peek(Mode.RECOVERY)
+    if recovery is None or (recovery.expires_at or 0) <= int(time.time()):
+        return None
+    holder = (recovery.holder or "a recovery").rsplit(":", 1)[-1]
+    if recovery.holder_state == "RUNNING":
+        detail = (
+            f"recovery {holder} is running; a drill would replace the targets it is launching. Drill after it ends."
+        )
+    else:
+        until = datetime.fromtimestamp(recovery.expires_at or 0, UTC).isoformat(timespec="seconds")
+        detail = (
+            f"recovery {holder} finished recently and production may run on its targets; a drill would replace them. "
+            f"Drills are refused until {until} (and should wait until after failback)."
+        )
+    return LockResult(acquired=False, holder=recovery.holder, detail=detail)
 
 
 def release_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> None:

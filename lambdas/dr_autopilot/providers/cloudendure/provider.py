@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from dr_autopilot.config import FailoverConfig
@@ -144,7 +144,8 @@ class CloudEndureProvider:
     def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
         machines = self._machines()
         launch_type = LAUNCH_TYPE[mode]
-        job = self._job_started_by_this_execution(launch_type, {machine.id for machine in machines}, not_before)
+        ours = {machine.id for machine in machines}
+        job = self._job_started_by_this_execution(launch_type, ours, not_before, include_failed=True)
         if job is None:
             return None
         return LaunchResult(
@@ -156,17 +157,18 @@ class CloudEndureProvider:
         )
 
     def _job_started_by_this_execution(
-        self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime
+        self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime, include_failed: bool = False
     ) -> Job | None:
         """A job of our launch type for exactly our machines, created after this execution checked
-        replication: the launch of an earlier attempt whose answer was lost (crash, timeout)."""
+        replication: the launch of an earlier attempt whose answer was lost (crash, timeout). A
+        FAILED one is not adopted (a retry launches anew) but is reported (it may leave targets)."""
         for job in self._client.jobs(self._project.id):
             if (
                 job.type.value == JOB_TYPE[launch_type]
                 and set(job.participating_machines) == machine_ids
                 and job.creation_date_time is not None
                 and job.creation_date_time >= not_before
-                and job.status is not JobStatus.FAILED
+                and (include_failed or job.status is not JobStatus.FAILED)
             ):
                 return job
         return None
@@ -225,11 +227,17 @@ class CloudEndureProvider:
         )
 
 
+PROVENANCE_TOLERANCE = timedelta(seconds=60)  # between a job's end and its last target's creation time
+
+
 def _created_by(replica: Replica, machine_id: str, job: Job) -> bool:
-    """Provenance: the target belongs to the machine and was created after this job started (a
-    launch replaces the machine's target; one created earlier is another launch's)."""
-    created, started = replica.creation_date_time, job.creation_date_time
-    return replica.machine == machine_id and created is not None and started is not None and created >= started
+    """Provenance: the target belongs to the machine and was created while this job ran (a launch
+    replaces the machine's target: one created before is an earlier launch's, one created after
+    the job ended is a later launch's, such as a drill started meanwhile)."""
+    created, started, ended = replica.creation_date_time, job.creation_date_time, job.end_date_time
+    if replica.machine != machine_id or created is None or started is None or created < started:
+        return False
+    return ended is None or created <= ended + PROVENANCE_TOLERANCE
 
 
 def _when(moment: datetime | None) -> str:
