@@ -44,15 +44,22 @@ class JobStatus(StrEnum):
 
 
 class JobType(StrEnum):
-    RECOVERY_LAUNCH = "RECOVERY_LAUNCH"
-    TEST_LAUNCH = "TEST_LAUNCH"
-    CUTOVER_LAUNCH = "CUTOVER_LAUNCH"
-    DEBUG_LAUNCH = "DEBUG_LAUNCH"
+    """Every job type of the API (../shared/docs/cloudendure-api.md). A job's type is read as
+    text: a real account's history may hold types this list lacks, and one old job must never
+    stop a failover. Only our own launch types are compared."""
+
     CLEANUP = "CLEANUP"
+    CUTOVER_LAUNCH = "CUTOVER_LAUNCH"
+    RECOVERY_LAUNCH = "RECOVERY_LAUNCH"
     RESTORE_LAUNCH = "RESTORE_LAUNCH"
+    TEST_LAUNCH = "TEST_LAUNCH"
+    DEBUG_LAUNCH = "DEBUG_LAUNCH"
+    CONSOLIDATE_VMDKS = "CONSOLIDATE_VMDKS"
+    FILE_RESTORE = "FILE_RESTORE"
     RECOVERY_PLAN_RECOVERY = "RECOVERY_PLAN_RECOVERY"
     RECOVERY_PLAN_TEST = "RECOVERY_PLAN_TEST"
     RECOVERY_PLAN_CUTOVER = "RECOVERY_PLAN_CUTOVER"
+    RECOVERY_PLAN_CLEANUP = "RECOVERY_PLAN_CLEANUP"
 
 
 class Project(_ApiModel):
@@ -109,7 +116,7 @@ class JobLogEntry(_ApiModel):
 
 class Job(_ApiModel):
     id: str
-    type: JobType
+    type: str  # tolerant: see JobType
     status: JobStatus
     participating_machines: list[str] = []
     log: list[JobLogEntry] = []

@@ -23,6 +23,7 @@ from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import (
     Job,
     JobStatus,
+    JobType,
     LaunchItem,
     LaunchType,
     Machine,
@@ -37,7 +38,7 @@ from dr_autopilot.providers.cloudendure.replication import (
 
 CONVERTERS_FINISHED = "Finished starting converters"
 LAUNCH_TYPE = {Mode.RECOVERY: LaunchType.RECOVERY, Mode.DRILL: LaunchType.TEST}
-JOB_TYPE = {LaunchType.RECOVERY: "RECOVERY_LAUNCH", LaunchType.TEST: "TEST_LAUNCH"}
+JOB_TYPE = {LaunchType.RECOVERY: JobType.RECOVERY_LAUNCH, LaunchType.TEST: JobType.TEST_LAUNCH}
 STATUS = {
     JobStatus.PENDING: ProviderJobStatus.RUNNING,
     JobStatus.STARTED: ProviderJobStatus.RUNNING,
@@ -164,7 +165,7 @@ class CloudEndureProvider:
         FAILED one is not adopted (a retry launches anew) but is reported (it may leave targets)."""
         for job in self._client.jobs(self._project.id):
             if (
-                job.type.value == JOB_TYPE[launch_type]
+                job.type == JOB_TYPE[launch_type]
                 and set(job.participating_machines) == machine_ids
                 and job.creation_date_time is not None
                 and job.creation_date_time >= not_before
