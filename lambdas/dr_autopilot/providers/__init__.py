@@ -19,6 +19,7 @@ def provider_for(config: FailoverConfig) -> RecoveryProvider:
     assert cloudendure is not None  # the configuration requires the section for this provider
     client = CloudEndureClient(
         api_token=lambda: api_token(cloudendure.api_token_secret_name),
+        fresh_api_token=lambda: api_token(cloudendure.api_token_secret_name, fresh=True),
         base_url=cloudendure.api_url,
         retry=RetrySettings(read_timeout=cloudendure.read_timeout_seconds),
     )

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
+from urllib.parse import urljoin
 
 import requests
 from pydantic import BaseModel, ValidationError
 from requests.adapters import HTTPAdapter
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from dr_autopilot.errors import (
@@ -90,6 +92,16 @@ class RetrySettings:
 DEFAULT_RETRY = RetrySettings()
 
 
+MAX_REDIRECTS = 3
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    """(scheme, host, port) as urllib3 reads them (requests connects to what urllib3 parses)."""
+    parsed = parse_url(url)
+    scheme = (parsed.scheme or "").lower()
+    return (scheme, (parsed.host or "").lower() or None, parsed.port or {"https": 443, "http": 80}.get(scheme))
+
+
 class CloudEndureClient:
     """A client for one CloudEndure account. Not thread-safe; create one per Lambda invocation or reuse."""
 
@@ -99,10 +111,14 @@ class CloudEndureClient:
         base_url: str = DEFAULT_BASE_URL,
         retry: RetrySettings = DEFAULT_RETRY,
         session: requests.Session | None = None,
+        fresh_api_token: Callable[[], str] | None = None,
     ) -> None:
+        """`fresh_api_token`: the token read again from its source, bypassing any cache (a login
+        refused with 401 tries it once: a rotated token takes effect at once)."""
         if not base_url.startswith(("https://", "http://")):
             raise ValueError(f"CloudEndure base URL must be http(s), got {base_url!r}")
         self._api_token = api_token
+        self._fresh_api_token = fresh_api_token
         self._base_url = base_url.rstrip("/")
         self._retry = retry
         self._session = session or requests.Session()
@@ -143,10 +159,13 @@ class CloudEndureClient:
     def login(self) -> None:
         """Open a session with the API token; raises AuthenticationFailed or LicenseExpired."""
         response = self._send("POST", "/login", json_body={"userApiToken": self._api_token()})
+        if response.status_code == 401 and self._fresh_api_token is not None:
+            self.stats.relogins += 1  # perhaps rotated: read the secret again, once
+            response = self._send("POST", "/login", json_body={"userApiToken": self._fresh_api_token()})
         if response.status_code == 401:
             raise AuthenticationFailed("CloudEndure refused the API token (401)")
         self._raise_for_status(response, "POST /login")
-        if response.history:  # followed a 307 to a version-specific API path
+        if response.url and not response.url.startswith(self._base_url + "/login"):  # a 307 to a versioned path
             self._base_url = response.url.rsplit("/login", 1)[0]
         xsrf = next((cookie.value for cookie in self._session.cookies if cookie.name == "XSRF-TOKEN"), None)
         if not xsrf:
@@ -214,14 +233,28 @@ class CloudEndureClient:
         self, method: str, path: str, *, params: dict[str, Any] | None = None, json_body: Any = None
     ) -> requests.Response:
         self.stats.requests += 1
+        url = self._base_url + path
         try:
-            response = self._session.request(
-                method,
-                self._base_url + path,
-                params=params,
-                json=json_body,
-                timeout=(self._retry.connect_timeout, self._retry.read_timeout),
-            )
+            for _ in range(MAX_REDIRECTS + 1):
+                response = self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json_body,
+                    timeout=(self._retry.connect_timeout, self._retry.read_timeout),
+                    allow_redirects=False,  # followed below, on the API host only
+                )
+                if not response.is_redirect:
+                    break
+                url = urljoin(url, response.headers["Location"])
+                params = None  # the Location carries its own query
+                if _origin(url) != _origin(self._base_url):
+                    raise InvalidResponse(
+                        f"{method} {path} was redirected to {_origin(url)[1]}, not the configured API host: "
+                        "the token and session are only ever sent to the configured host"
+                    )
+            else:
+                raise InvalidResponse(f"{method} {path} was redirected more than {MAX_REDIRECTS} times")
         except requests.RequestException as error:
             self.stats.retries += self._retry.attempts
             raise ServiceUnavailable(

@@ -11,10 +11,11 @@ from dr_autopilot.errors import AuthenticationFailed
 TOKEN_CACHE_SECONDS = 300
 
 
-def api_token(secret_name: str) -> str:
-    """The API token: the secret's plain string, or its {"userApiToken": ...} member."""
+def api_token(secret_name: str, fresh: bool = False) -> str:
+    """The API token: the secret's plain string, or its {"userApiToken": ...} member. `fresh`
+    reads the secret again instead of using the cached value (after a 401: it may have rotated)."""
     try:
-        secret = parameters.get_secret(secret_name, max_age=TOKEN_CACHE_SECONDS)
+        secret = parameters.get_secret(secret_name, max_age=TOKEN_CACHE_SECONDS, force_fetch=fresh)
     except parameters.exceptions.GetParameterError:
         raise AuthenticationFailed(f"could not read the API token secret {secret_name!r}") from None
     text = secret.decode() if isinstance(secret, bytes) else str(secret)
