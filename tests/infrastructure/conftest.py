@@ -1,4 +1,7 @@
-"""Synthesize the app once per session with cdk.json's example configuration."""
+"""Synthesize the app once per session with cdk.json's example configuration.
+
+Every infrastructure test runs on one test worker (an xdist group): only that worker starts the
+CDK's Node.js process for them; the others read templates from the session's synth cache."""
 
 from __future__ import annotations
 
@@ -10,6 +13,12 @@ from typing import Any
 import pytest
 
 from local.environment import base_context, synthesize
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/infrastructure/" in item.nodeid:
+            item.add_marker(pytest.mark.xdist_group("cdk"))
 
 
 @pytest.fixture(scope="session")

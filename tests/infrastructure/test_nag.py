@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import aws_sns as sns
 
-import infrastructure.app as app_module
-from infrastructure.app import STACK_NAME, build_app
-from infrastructure.stack import DrAutopilotStack
 from local.environment import SYNTH_CACHE_VARIABLE, SynthError, base_context, synthesize
+
+# The CDK is imported inside the tests: importing it starts a Node.js process, which a test
+# worker that only reads cached templates never needs.
 
 CONTEXT = {**base_context(), "aws:cdk:bundling-stacks": []}
 
 
 def nag_report() -> list[dict[str, str]]:
     """The rows of the AwsSolutions report that cdk-nag writes when the app is synthesized."""
+    from infrastructure.app import build_app
+
     with tempfile.TemporaryDirectory() as outdir:
         build_app(context=CONTEXT, outdir=outdir).synth()
         (report,) = Path(outdir).glob("AwsSolutions-*NagReport.csv")
@@ -56,6 +57,12 @@ def test_no_open_findings_and_every_acknowledgement_has_a_specific_reason() -> N
 
 
 def test_a_new_unacknowledged_finding_fails_synth(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aws_cdk import aws_sns as sns
+
+    import infrastructure.app as app_module
+    from infrastructure.app import STACK_NAME
+    from infrastructure.stack import DrAutopilotStack
+
     # Given the stack gains an SNS topic without encryption or TLS, a finding nobody acknowledged
     # (the check above must be able to fail)
     class WithCarelessTopic(DrAutopilotStack):
