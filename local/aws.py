@@ -61,7 +61,7 @@ class _InterpreterClock:
     def __init__(self, time_scale: float) -> None:
         self.time_scale = time_scale
         self._saved_wait = WaitFunction._wait_interval
-        self._saved_time = retrier_decl.time  # type: ignore[attr-defined]
+        self._saved_time = retrier_decl.time
         self._saved_eval = Program.eval
 
     def start(self) -> None:
@@ -99,14 +99,14 @@ class _InterpreterClock:
                     break
                 worker.join(timeout=0.05 if left is None else min(0.05, left))
 
-        retrier_decl.time = ScaledTime()  # type: ignore[attr-defined, assignment]
-        WaitFunction._wait_interval = scaled_wait  # type: ignore[method-assign, assignment]
-        Program.eval = scaled_eval  # type: ignore[method-assign, assignment]
+        retrier_decl.time = ScaledTime()
+        WaitFunction._wait_interval = scaled_wait
+        Program.eval = scaled_eval
 
     def stop(self) -> None:
-        retrier_decl.time = self._saved_time  # type: ignore[attr-defined]
-        WaitFunction._wait_interval = self._saved_wait  # type: ignore[method-assign]
-        Program.eval = self._saved_eval  # type: ignore[method-assign]
+        retrier_decl.time = self._saved_time
+        WaitFunction._wait_interval = self._saved_wait
+        Program.eval = self._saved_eval
 
 
 class _InterpreterCaches:
@@ -117,7 +117,7 @@ class _InterpreterCaches:
 
     def __init__(self) -> None:
         self._saved_entrypoint = ExecutionWorker._get_evaluation_entrypoint
-        self._saved_client = lambda_eval_utils.boto_client_for  # type: ignore[attr-defined]
+        self._saved_client = lambda_eval_utils.boto_client_for
 
     def start(self) -> None:
         parse = functools.lru_cache(maxsize=16)(lambda definition: AmazonStateLanguageParser.parse(definition)[0])
@@ -126,17 +126,17 @@ class _InterpreterCaches:
             program: EvalComponent = parse(worker._evaluation_details.state_machine_details.definition)
             return program
 
-        ExecutionWorker._get_evaluation_entrypoint = entrypoint  # type: ignore[method-assign, assignment]
+        ExecutionWorker._get_evaluation_entrypoint = entrypoint
         create = functools.lru_cache(maxsize=16)(lambda region, service: self._saved_client(region, service))
 
         def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
             return create(region, service)  # local credentials only: one client per service
 
-        lambda_eval_utils.boto_client_for = client_for  # type: ignore[attr-defined]
+        lambda_eval_utils.boto_client_for = client_for
 
     def stop(self) -> None:
-        ExecutionWorker._get_evaluation_entrypoint = self._saved_entrypoint  # type: ignore[method-assign]
-        lambda_eval_utils.boto_client_for = self._saved_client  # type: ignore[attr-defined]
+        ExecutionWorker._get_evaluation_entrypoint = self._saved_entrypoint
+        lambda_eval_utils.boto_client_for = self._saved_client
 
 
 class _LambdaServiceErrors:
@@ -155,17 +155,17 @@ class _LambdaServiceErrors:
             event = original(task, env, ex)
             if isinstance(ex, ClientError):
                 name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Unknown')}"
-                event.error_name = CustomErrorName(name)  # type: ignore[misc]
+                event.error_name = CustomErrorName(name)
                 recorded: Any = event.event_details or {}
                 details = recorded.get("lambdaFunctionFailedEventDetails")
                 if details is not None:
                     details["error"] = name
             return event
 
-        StateTaskLambda._from_error = from_error  # type: ignore[method-assign, assignment]
+        StateTaskLambda._from_error = from_error
 
     def stop(self) -> None:
-        StateTaskLambda._from_error = self._saved  # type: ignore[method-assign]
+        StateTaskLambda._from_error = self._saved
 
 
 class LocalAws:
@@ -174,7 +174,7 @@ class LocalAws:
     def __init__(self, region: str = REGION, interpreter_time_scale: float = 1.0) -> None:
         self.region = region
         self.runtime = LocalLambdaRuntime()
-        self._mock = mock_aws(config=MOTO_CONFIG)  # type: ignore[call-overload]
+        self._mock = mock_aws(config=MOTO_CONFIG)
         self._clock = _InterpreterClock(interpreter_time_scale)
         self._lambda_errors = _LambdaServiceErrors()
         self._caches = _InterpreterCaches()
