@@ -245,6 +245,16 @@ class LocalAws:
         )
         return served
 
+    def fail_calls_after(self, state: str, service: str, operation: str, code: str, count: int = 1_000_000) -> None:
+        """`fail_calls` armed when the function for `state` returns (each time it returns), so a
+        fault hits what comes after that step and nothing before it."""
+
+        def arm(function: str, event: dict[str, Any]) -> None:
+            if state in function:
+                self.fail_calls(service, operation, code, count=count)
+
+        self.runtime.before_return = arm
+
     def clear_faults(self, service: str, operation: str) -> None:
         from dr_autopilot.clients.aws import client as handlers_client
 

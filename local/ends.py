@@ -89,21 +89,14 @@ def _end_event_twice(env: LocalFailoverEnvironment) -> ExecutionResult:
 
 def _sns_fails_once_after(state: StateName) -> Callable[[LocalFailoverEnvironment], None]:
     def prepare(env: LocalFailoverEnvironment) -> None:
-        def fail_next_publish(function: str, event: dict[str, Any]) -> None:
-            if state in function:
-                env.aws.fail_calls("sns", "Publish", "InternalError", count=1)
-
-        env.aws.runtime.before_return = fail_next_publish
+        env.aws.fail_calls_after(state, "sns", "Publish", "InternalError", count=1)
 
     return prepare
 
 
 def _lock_table_fails_at_the_end(env: LocalFailoverEnvironment) -> None:
-    def fail_updates(function: str, event: dict[str, Any]) -> None:
-        if StateName.UPDATE_DNS in function:  # after the launch's idempotency record (same table client)
-            env.aws.fail_calls("dynamodb", "UpdateItem", "InternalServerError", count=1000)
-
-    env.aws.runtime.before_return = fail_updates
+    # After the launch's idempotency record (the same DynamoDB client): only the end is hit.
+    env.aws.fail_calls_after(StateName.UPDATE_DNS, "dynamodb", "UpdateItem", "InternalServerError", count=1000)
 
 
 def _time_out_after_return(state: StateName, count: int) -> Callable[[LocalFailoverEnvironment], None]:

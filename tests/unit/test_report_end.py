@@ -84,11 +84,9 @@ def test_a_timed_out_run_says_what_it_launched_and_releases_its_lock() -> None:
     assert ("release", ARN) in lock.calls
 
 
-def test_an_aborted_launch_step_says_a_launch_may_have_started() -> None:
-    # Given a run aborted while LaunchRecovery was running (no result recorded)
-    events = [*run_until_polling()[:4], entered("LaunchRecovery")]
+def report_aborted(events: list[dict[str, Any]]) -> RecordingPublisher:
+    """ReportEnd on an ABORTED run whose lock it holds; what it published."""
     publisher = RecordingPublisher()
-    # When its end is reported
     report_end(
         ended("ABORTED"),
         events,
@@ -98,6 +96,14 @@ def test_an_aborted_launch_step_says_a_launch_may_have_started() -> None:
         FakeLock(holder=ARN),
         messenger(publisher),
     )
+    return publisher
+
+
+def test_an_aborted_launch_step_says_a_launch_may_have_started() -> None:
+    # Given a run aborted while LaunchRecovery was running (no result recorded)
+    events = [*run_until_polling()[:4], entered("LaunchRecovery")]
+    # When its end is reported
+    publisher = report_aborted(events)
     # Then it does not claim that nothing was launched
     ((subject, text),) = publisher.messages
     assert subject == "[DR Autopilot] recovery aborted"
@@ -111,17 +117,8 @@ def test_an_abort_while_dns_was_being_switched_says_dns_may_be_switched() -> Non
     health = {"healthy": True, "url": "http://198.51.100.7/", "attempts": 1, "checkedAt": "2026-11-25T03:10:00Z"}
     state = {"request": REQUEST, "lock": LOCK, "launch": LAUNCH, "target": target, "health": health}
     events = [*run_until_polling(), exited("PollJob", state), entered("UpdateDns")]
-    publisher = RecordingPublisher()
     # When its end is reported (the record has not moved yet)
-    report_end(
-        ended("ABORTED"),
-        events,
-        CONFIG,
-        RecordingRecords(),
-        provider_not_asked,
-        FakeLock(holder=ARN),
-        messenger(publisher),
-    )
+    publisher = report_aborted(events)
     # Then the message warns that DNS may be switched to that webserver, and does not say "not changed"
     ((_, text),) = publisher.messages
     assert "UpdateDns was still running" in text and "may be switched to the recovered webserver 198.51.100.7" in text

@@ -7,7 +7,6 @@ the failed step is invoked again with the same input, through the Lambda Invoke 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 from dr_autopilot.states import StateName
@@ -55,11 +54,9 @@ def test_a_launch_whose_idempotency_record_cannot_be_saved_is_reported_by_its_jo
 ) -> None:
     # Given the idempotency table refuses to record LaunchRecovery's result (found by the red team:
     # the failure message then said "No launch was started" while the job ran)
-    def fail_saves_from_now(function: str, event: dict[str, Any]) -> None:
-        if StateName.CHOOSE_RECOVERY_POINT in function:
-            env.aws.fail_calls("dynamodb", "UpdateItem", "InternalServerError", count=1000)
-
-    env.aws.runtime.before_return = fail_saves_from_now
+    env.aws.fail_calls_after(
+        StateName.CHOOSE_RECOVERY_POINT, "dynamodb", "UpdateItem", "InternalServerError", count=1000
+    )
     try:
         # When on-call starts a failover
         result = env.executions.run({"requestedBy": "alice"})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from dr_autopilot.states import StateName
 
@@ -14,11 +12,7 @@ pytestmark = pytest.mark.workflow
 
 def test_a_lock_table_failing_at_the_end_does_not_change_the_outcome(env: LocalFailoverEnvironment) -> None:
     # Given the lock table refuses every update once DNS is switched (the release at the end is one)
-    def fail_updates_from_now(function: str, event: dict[str, Any]) -> None:
-        if StateName.UPDATE_DNS in function:
-            env.aws.fail_calls("dynamodb", "UpdateItem", "InternalServerError")
-
-    env.aws.runtime.before_return = fail_updates_from_now
+    env.aws.fail_calls_after(StateName.UPDATE_DNS, "dynamodb", "UpdateItem", "InternalServerError")
     try:
         # When on-call starts a failover
         result = env.executions.run({"requestedBy": "alice"})

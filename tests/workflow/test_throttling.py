@@ -69,11 +69,7 @@ def test_a_throttled_failure_report_still_reports(env: LocalFailoverEnvironment)
 
 def test_a_passing_sns_error_on_the_final_summary_leaves_the_run_succeeded(env: LocalFailoverEnvironment) -> None:
     # Given SNS refuses the next publish once DNS has been switched (the summary's publish)
-    def fail_the_summary(function: str, event: dict[str, Any]) -> None:
-        if StateName.UPDATE_DNS in function:
-            env.aws.fail_calls("sns", "Publish", "InternalError", count=1)
-
-    env.aws.runtime.before_return = fail_the_summary
+    env.aws.fail_calls_after(StateName.UPDATE_DNS, "sns", "Publish", "InternalError", count=1)
     try:
         # When on-call starts a failover
         result = env.executions.run({"requestedBy": "alice"})

@@ -23,6 +23,17 @@ from dr_autopilot.ports import Claim, LockState
 LOCK_IDS = {Mode.RECOVERY: "failover-lock", Mode.DRILL: "drill-lock"}
 
 
+def _held(item: dict[str, Any]) -> LockState:
+    """The lock as its item says, seen by a run that does not hold it."""
+    return LockState(
+        acquired=False,
+        holder=item.get("holder", {}).get("S"),
+        holder_state=item.get("holderState", {}).get("S"),
+        expires_at=int(item["expiresAt"]["N"]) if "expiresAt" in item else None,
+        suppressed=int(item.get("suppressed", {}).get("N", "0")),
+    )
+
+
 class DynamoDbFailoverLock:
     """The lock item in the lock table (satisfies `ports.FailoverLock`)."""
 
@@ -74,13 +85,7 @@ class DynamoDbFailoverLock:
             )["Attributes"]
         except (ClientError, BotoCoreError) as error:
             raise ServiceUnavailable(f"could not read the failover lock: {error}") from error
-        return LockState(
-            acquired=False,
-            holder=item.get("holder", {}).get("S"),
-            holder_state=item.get("holderState", {}).get("S"),
-            expires_at=int(item["expiresAt"]["N"]) if "expiresAt" in item else None,
-            suppressed=int(item.get("suppressed", {}).get("N", "0")),
-        )
+        return _held(item)
 
     def peek(self, scope: Mode) -> LockState | None:
         try:
@@ -91,13 +96,7 @@ class DynamoDbFailoverLock:
             raise ServiceUnavailable(f"could not read the failover lock: {error}") from error
         if item is None:
             return None
-        return LockState(
-            acquired=False,
-            holder=item.get("holder", {}).get("S"),
-            holder_state=item.get("holderState", {}).get("S"),
-            expires_at=int(item["expiresAt"]["N"]) if "expiresAt" in item else None,
-            suppressed=int(item.get("suppressed", {}).get("N", "0")),
-        )
+        return _held(item)
 
     def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         """End this execution's hold; the cool-down starts now. False if another run holds it."""

@@ -123,16 +123,9 @@ class CloudEndureProvider:
     def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
         machines = self._machines()
         launch_type = LAUNCH_TYPE[mode]
-        ours = {machine.id for machine in machines}
-        earlier = self._job_started_by_this_execution(launch_type, ours, not_before)
+        earlier = self._launch_since(launch_type, machines, not_before, include_failed=False)
         if earlier is not None:
-            return LaunchResult(
-                job_id=earlier.id,
-                launch_type=launch_type.value,
-                machine_count=len(machines),
-                launched_at=earlier.creation_date_time or not_before,
-                adopted=True,
-            )
+            return earlier
         items = [item for item, _ in self._launch_items(machines, requested)]
         job = self._client.launch(self._project.id, launch_type, items)
         return LaunchResult(
@@ -143,10 +136,14 @@ class CloudEndureProvider:
         )
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
-        machines = self._machines()
-        launch_type = LAUNCH_TYPE[mode]
+        return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before, include_failed=True)
+
+    def _launch_since(
+        self, launch_type: LaunchType, machines: list[Machine], not_before: datetime, include_failed: bool
+    ) -> LaunchResult | None:
+        """This execution's launch, as the provider lists it (None if there is none)."""
         ours = {machine.id for machine in machines}
-        job = self._job_started_by_this_execution(launch_type, ours, not_before, include_failed=True)
+        job = self._job_started_by_this_execution(launch_type, ours, not_before, include_failed=include_failed)
         if job is None:
             return None
         return LaunchResult(
