@@ -5,6 +5,7 @@
   dr-autopilot watch EXECUTION              live progress until it ends
   dr-autopilot report EXECUTION             phases, RTO timeline, actual vs objective
   dr-autopilot approve|reject (--token T | EXECUTION)
+  dr-autopilot unlock [--mode recovery|drill]   last resort: remove a lock whose holder has ended
 
 Against AWS it uses your credentials, the state machine named by --state-machine-arn (or
 DR_AUTOPILOT_STATE_MACHINE_ARN, or the one whose name contains FailoverStateMachine) and the
@@ -49,6 +50,8 @@ class Backend:
     state_machine_arn: str
     config: FailoverConfig
     cloudendure: CloudEndureClient
+    lock_table: str | None = None  # found from the state machine's stack when not given
+    dynamodb: Any = None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -85,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--token", help="the task token from the approval message")
         command.add_argument("--reason", default="")
         command.add_argument("--by", default=os.environ.get("USER", "on-call"))
+    unlock = commands.add_parser(
+        "unlock", help="last resort: remove a lock whose holder has ended (refused while it runs)"
+    )
+    unlock.add_argument("--mode", choices=["recovery", "drill"], default="recovery", help="which lock")
+    unlock.add_argument("--lock-table", default=os.environ.get("DR_AUTOPILOT_LOCK_TABLE"))
     return parser
 
 
@@ -168,6 +176,8 @@ def _run(args: argparse.Namespace, backend: Backend, out: TextIO) -> int:
         return _watch(backend, args.execution, args.json, out)
     if args.command == "report":
         return _report(backend, args.execution, args.json, out)
+    if args.command == "unlock":
+        return _unlock(backend, args, out)
     token = args.token or (
         operations.pending_approval_token(backend.states, args.execution) if args.execution else None
     )
@@ -178,6 +188,35 @@ def _run(args: argparse.Namespace, backend: Backend, out: TextIO) -> int:
     )
     print(json.dumps({"answered": args.command}) if args.json else f"{args.command}d", file=out)
     return EXIT_OK
+
+
+def _unlock(backend: Backend, args: argparse.Namespace, out: TextIO) -> int:
+    import boto3
+    from dr_autopilot.clients.lock import DynamoDbFailoverLock
+    from dr_autopilot.clients.stepfunctions import StepFunctionsHistory
+    from dr_autopilot.models import Mode
+
+    table = args.lock_table or backend.lock_table or _discover_lock_table(backend.state_machine_arn)
+    lock = DynamoDbFailoverLock(table, backend.dynamodb or boto3.client("dynamodb"))
+    done = operations.unlock(lock, StepFunctionsHistory(backend.states), Mode(args.mode))
+    print(json.dumps({"unlocked": done}) if args.json else done, file=out)
+    return EXIT_OK
+
+
+def _discover_lock_table(state_machine_arn: str) -> str:
+    """The lock table of the stack that made the state machine (CloudFormation knows both)."""
+    import boto3
+
+    cloudformation = boto3.client("cloudformation")
+    owner = cloudformation.describe_stack_resources(PhysicalResourceId=state_machine_arn)["StackResources"]
+    tables = [
+        resource["PhysicalResourceId"]
+        for resource in cloudformation.describe_stack_resources(StackName=owner[0]["StackName"])["StackResources"]
+        if resource["ResourceType"] == "AWS::DynamoDB::Table" and "Lock" in resource["LogicalResourceId"]
+    ]
+    if len(tables) != 1:
+        raise CliError(f"found {len(tables)} lock tables in the stack; give --lock-table")
+    return str(tables[0])
 
 
 def _status(backend: Backend, as_json: bool, out: TextIO) -> int:

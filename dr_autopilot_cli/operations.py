@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from dr_autopilot import history
+from dr_autopilot.clients.lock import DynamoDbFailoverLock
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.errors import ApprovalRejected
 from dr_autopilot.logic.validate_input import describe
 from dr_autopilot.models import FailoverInput, Mode
+from dr_autopilot.ports import ExecutionStatus
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.replication import ReplicationThresholds, assess_replication
 from dr_autopilot.states import StateName
@@ -139,3 +141,20 @@ def pending_approval_token(states: Any, execution_arn: str) -> str:
             if token:
                 return str(token)
     raise CliError(f"execution {execution_arn} is not waiting for {StateName.WAIT_FOR_APPROVAL}")
+
+
+def unlock(lock: DynamoDbFailoverLock, executions: ExecutionStatus, scope: Mode) -> str:
+    """Remove the `scope` lock, and with it any cool-down, unless its holder still runs. A last
+    resort: the workflow takes over a lock whose holder has ended by itself."""
+    held = lock.peek(scope)
+    if held is None or not held.holder:
+        return f"no {scope.value} lock is held: nothing to do"
+    status = executions.status(held.holder)
+    if status == "RUNNING":
+        raise CliError(
+            f"{held.holder} still runs and holds the {scope.value} lock: stop it first "
+            f"(aws stepfunctions stop-execution --execution-arn {held.holder}); its end releases the lock"
+        )
+    if not lock.remove(scope, held.holder):
+        raise CliError(f"the {scope.value} lock changed while it was being removed; run the command again")
+    return f"removed the {scope.value} lock of {held.holder} ({status}, lock state {held.holder_state})"

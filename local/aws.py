@@ -30,7 +30,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from local.lambda_runtime import FunctionSpec, LocalLambdaRuntime
+from local.lambda_runtime import CRASHED, FunctionDied, FunctionSpec, LocalLambdaRuntime
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -153,7 +153,14 @@ class _LambdaServiceErrors:
 
         def from_error(task: StateTaskLambda, env: Environment, ex: Exception) -> FailureEvent:
             event = original(task, env, ex)
-            if isinstance(ex, ClientError):
+            if isinstance(ex, lambda_eval_utils.LambdaFunctionErrorException) and CRASHED in str(ex.payload):
+                # A function whose runtime died (killed, out of memory): Step Functions says Lambda.Unknown.
+                event.error_name = CustomErrorName("Lambda.Unknown")
+                crashed: Any = event.event_details or {}
+                details = crashed.get("lambdaFunctionFailedEventDetails")
+                if details is not None:
+                    details["error"] = "Lambda.Unknown"
+            elif isinstance(ex, ClientError):
                 name = f"Lambda.{ex.response.get('Error', {}).get('Code', 'Unknown')}"
                 event.error_name = CustomErrorName(name)
                 recorded: Any = event.event_details or {}
@@ -173,9 +180,11 @@ class LocalAws:
 
     def __init__(self, region: str = REGION, interpreter_time_scale: float = 1.0) -> None:
         self.region = region
-        self.runtime = LocalLambdaRuntime()
-        self._mock = mock_aws(config=MOTO_CONFIG)
         self._clock = _InterpreterClock(interpreter_time_scale)
+        # Functions' time limits run on the interpreter's clock too (a 300 s timeout, as the
+        # context reports it, lasts 300/time_scale real seconds), as the retries that wait them out do.
+        self.runtime = LocalLambdaRuntime(time_scale=lambda: self._clock.time_scale)
+        self._mock = mock_aws(config=MOTO_CONFIG)
         self._lambda_errors = _LambdaServiceErrors()
         self._caches = _InterpreterCaches()
         self._saved_environment: dict[str, str] = {}
@@ -255,12 +264,30 @@ class LocalAws:
 
         self.runtime.before_return = arm
 
+    def die_at(self, state: str, service: str, operation: str, count: int = 1) -> None:
+        """Kill the function for `state` when it next calls `service.operation`, `count` times: its
+        process dies there (no `except`, no `finally`, no Powertools clean-up runs), as a runtime
+        killed for memory does; Step Functions sees Lambda.Unknown. The call itself is not made."""
+        from dr_autopilot.clients.aws import client as handlers_client
+
+        left = [count]
+
+        def die(**_: Any) -> None:
+            if left[0] > 0 and state in os.environ.get("AWS_LAMBDA_FUNCTION_NAME", ""):
+                left[0] -= 1
+                raise FunctionDied(f"{state} killed at {service}.{operation}")
+
+        handlers_client(service).meta.events.register(
+            f"before-call.{service}.{operation}", die, unique_id=f"death-{service}-{operation}"
+        )
+
     def clear_faults(self, service: str, operation: str) -> None:
         from dr_autopilot.clients.aws import client as handlers_client
 
-        handlers_client(service).meta.events.unregister(
-            f"before-call.{service}.{operation}", unique_id=f"fault-{service}-{operation}"
-        )
+        for kind in ("fault", "death"):
+            handlers_client(service).meta.events.unregister(
+                f"before-call.{service}.{operation}", unique_id=f"{kind}-{service}-{operation}"
+            )
 
 
 @dataclass

@@ -16,7 +16,14 @@ def backend_for(env: LocalFailoverEnvironment) -> Backend:
     """The CLI's view of a started local environment."""
     assert env.deployment is not None and env.config is not None  # started
     client = CloudEndureClient(api_token=lambda: env.emulator.api_token, base_url=env.emulator.base_url)
-    return Backend(env.aws.client("stepfunctions"), env.deployment.state_machine_arn, env.config, client)
+    return Backend(
+        env.aws.client("stepfunctions"),
+        env.deployment.state_machine_arn,
+        env.config,
+        client,
+        lock_table=env.site.lock_table,
+        dynamodb=env.aws.client("dynamodb"),
+    )
 
 
 @contextlib.contextmanager

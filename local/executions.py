@@ -75,8 +75,10 @@ class Executions:
         timeout: float = 300,
         on_events: Callable[[list[dict[str, Any]]], None] | None = None,
         interval: float = 0.2,
+        deliver_end: bool = True,
     ) -> ExecutionResult:
-        """Wait for the execution to end, handing new history events to `on_events` as they appear."""
+        """Wait for the execution to end, handing new history events to `on_events` as they appear.
+        With `deliver_end` False, its end event is lost (as an EventBridge delivery can be)."""
         deadline, seen = time.monotonic() + timeout, 0
         while True:
             description = self._states.describe_execution(executionArn=arn)
@@ -95,7 +97,9 @@ class Executions:
                 raise TimeoutError(f"execution {arn} still running after {timeout:.0f}s")
             time.sleep(interval)
         # As EventBridge would: the end of the execution goes to the rules that watch for it.
-        end_reports = self.deliver_event(execution_status_event(description, ACCOUNT, self._aws.region))
+        end_reports = (
+            self.deliver_event(execution_status_event(description, ACCOUNT, self._aws.region)) if deliver_end else []
+        )
         output = description.get("output")
         return ExecutionResult(
             arn=arn,

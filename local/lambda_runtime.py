@@ -76,10 +76,18 @@ class _ThreadRoutedStream(io.TextIOBase):
         return bool(self.real.isatty())
 
 
+CRASHED = "Runtime exited with error: signal: killed"
+
+
+class FunctionDied(BaseException):
+    """The function's process dies where this is raised: being a BaseException, no handler code,
+    Powertools' clean-up included, catches it (a real kill runs no code at all)."""
+
+
 class _FakeContext:
     """The parts of the Lambda context object that handlers and Powertools read."""
 
-    def __init__(self, spec: FunctionSpec, arn: str, request_id: str) -> None:
+    def __init__(self, spec: FunctionSpec, arn: str, request_id: str, time_scale: float = 1.0) -> None:
         self.function_name = spec.name
         self.function_version = "$LATEST"
         self.invoked_function_arn = arn
@@ -87,14 +95,15 @@ class _FakeContext:
         self.aws_request_id = request_id
         self.log_group_name = f"/aws/lambda/{spec.name}"
         self.log_stream_name = f"local/{request_id}"
-        self._deadline = time.monotonic() + spec.timeout_seconds
+        self._deadline = time.monotonic() + spec.timeout_seconds / time_scale
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 class LocalLambdaRuntime:
-    def __init__(self) -> None:
+    def __init__(self, time_scale: Callable[[], float] = lambda: 1.0) -> None:
+        self._time_scale = time_scale
         self.functions: dict[str, FunctionSpec] = {}
         self.invocations: list[Invocation] = []
         self.before_return: Callable[[str, dict[str, Any]], None] | None = None  # fault hook for tests
@@ -219,7 +228,7 @@ class LocalLambdaRuntime:
             handler = getattr(importlib.import_module(module_name), function)
             self._route_service_logs()
             event = json.loads(payload or b"{}")
-            result = handler(event, _FakeContext(spec, arn, request_id))
+            result = handler(event, _FakeContext(spec, arn, request_id, self._time_scale()))
             if self.before_return is not None:
                 self.before_return(spec.name, event)
             status, body = 200, json.dumps(result).encode()
@@ -228,6 +237,13 @@ class LocalLambdaRuntime:
                 headers = {**headers, "X-Amz-Function-Error": "Unhandled"}
                 message = f"Task timed out after {spec.timeout_seconds}.00 seconds"
                 body = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+        except FunctionDied:  # as Lambda answers for a runtime that was killed
+            error_type = "Runtime.ExitError"
+            headers = {**headers, "X-Amz-Function-Error": "Unhandled"}
+            status = 200
+            body = json.dumps(
+                {"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {CRASHED}"}
+            ).encode()
         except Exception as error:  # noqa: BLE001 - every handler error is the function's answer
             error_type = type(error).__name__
             headers = {**headers, "X-Amz-Function-Error": "Unhandled"}

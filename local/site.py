@@ -11,6 +11,7 @@ from dr_autopilot.clients.lock import LOCK_IDS
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.environment import Variable
+from dr_autopilot.models import Mode
 
 from local.aws import Deployment, LocalAws
 
@@ -44,16 +45,26 @@ class SiteFixture:
         record = self._records.current(name or self.record_name, self._dns.record_type)
         return record.values if record else []
 
-    def reset_lock(self) -> None:
-        """Forget the recovery and drill locks (a new outage, long after the last one)."""
-        tables = {
+    @property
+    def lock_table(self) -> str:
+        """The one lock table every function that needs it is given."""
+        (table,) = {
             spec.environment[Variable.LOCK_TABLE]
             for spec in self._deployment.functions.values()
             if spec.environment.get(Variable.LOCK_TABLE)
         }
-        for table in tables:
-            for lock_id in LOCK_IDS.values():
-                self._aws.client("dynamodb").delete_item(TableName=table, Key={"id": {"S": lock_id}})
+        return table
+
+    def lock_holder(self, lock_id: str = LOCK_IDS[Mode.RECOVERY]) -> str | None:
+        """Who the lock item names (held, or in its cool-down), or None if there is none."""
+        item = self._aws.client("dynamodb").get_item(TableName=self.lock_table, Key={"id": {"S": lock_id}})
+        holder = item.get("Item", {}).get("holder", {}).get("S")
+        return str(holder) if holder else None
+
+    def reset_lock(self) -> None:
+        """Forget the recovery and drill locks (a new outage, long after the last one)."""
+        for lock_id in LOCK_IDS.values():
+            self._aws.client("dynamodb").delete_item(TableName=self.lock_table, Key={"id": {"S": lock_id}})
 
     def notifications(self) -> list[dict[str, str]]:
         """Every SNS message published since the last call (subject, message), oldest first."""

@@ -83,21 +83,34 @@ class FakeLock:
     ) -> LockState:
         self.calls.append(("acquire", execution_id))
         self.scopes.append(scope)
-        if scope is not self.scope or self.holder in (None, execution_id):
+        finished = self.holder_state == "FINISHED" and not honour_cooldown
+        if scope is not self.scope or self.holder in (None, execution_id) or finished:
             if scope is self.scope:
-                self.holder = execution_id
-            return LockState(True, execution_id, "RUNNING", int(NOW.timestamp()) + hold_seconds, 0)
-        return LockState(False, self.holder, self.holder_state, int(NOW.timestamp()) + 600, 1)
+                self.holder, self.holder_state = execution_id, "RUNNING"
+            return LockState(True, execution_id, "RUNNING", int(time.time()) + hold_seconds, 0)
+        return LockState(False, self.holder, self.holder_state, int(time.time()) + 600, 1)
 
     def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         self.calls.append(("release", execution_id))
         self.scopes.append(scope)
+        if scope is self.scope and self.holder == execution_id:
+            self.holder_state = "FINISHED"
         return scope is not self.scope or self.holder == execution_id
 
     def peek(self, scope: Mode) -> LockState | None:
         if scope is not self.scope or self.holder is None:
             return None
         return LockState(False, self.holder, self.holder_state, int(time.time()) + 600, 0)  # held for now
+
+
+@dataclass
+class FakeExecutions:
+    """Step Functions' view of executions: each one RUNNING unless `ended` gives its status."""
+
+    ended: dict[str, str] = field(default_factory=dict)
+
+    def status(self, execution_arn: str) -> str:
+        return self.ended.get(execution_arn, "RUNNING")
 
 
 @dataclass

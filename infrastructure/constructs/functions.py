@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -23,6 +25,7 @@ from dr_autopilot.observability import NAMESPACE, SERVICE
 from dr_autopilot.states import FUNCTIONS, Need, StateName, TaskSpec, Watcher
 
 from infrastructure.bundling import RUNTIME, lambda_code
+from infrastructure.names import execution_arns
 
 XRAY_WILDCARD = (
     "Resource '*' is only for xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing), "
@@ -122,6 +125,10 @@ class WorkflowFunctions(Construct):
             )
         if Need.DNS_CHANGE in task.needs:
             self._grant_dns_change(function)
+        if Need.EXECUTION_STATUS in task.needs:
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution_arns(Stack.of(self))])
+            )
         # Need.HISTORY_READ is granted by the workflow construct, on its state machine's executions.
 
     def _grant_dns_change(self, function: lambda_.Function) -> None:
@@ -150,7 +157,7 @@ class WorkflowFunctions(Construct):
     def _acknowledge_findings(task: TaskSpec, function: lambda_.Function) -> None:
         """cdk-nag findings that stay, each with the reason it is acceptable for that role."""
         assert function.role is not None
-        suppressions = [
+        suppressions: list[dict[str, Any]] = [
             {
                 "id": "AwsSolutions-IAM4",
                 "reason": "AWSLambdaBasicExecutionRole grants only logs:CreateLogGroup/CreateLogStream/PutLogEvents for "
@@ -179,6 +186,16 @@ class WorkflowFunctions(Construct):
                     "reason": "route53:GetChange reads the status of the change this function just made; change ids "
                     "are generated per request, so the ARN cannot name them in advance",
                     "appliesTo": ["Resource::arn:<AWS::Partition>:route53:::change/*"],
+                }
+            )
+        if Need.EXECUTION_STATUS in task.needs:
+            suppressions.append(
+                {
+                    "id": "AwsSolutions-IAM5",
+                    "reason": "states:DescribeExecution on the executions of this stack's one failover state machine "
+                    "(to see whether a lock holder still runs); execution ARNs are made per run, so the ARN ends "
+                    "in '<state machine name>:*'",
+                    "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g"}],
                 }
             )
         NagSuppressions.add_resource_suppressions(function.role, suppressions, apply_to_children=True)

@@ -27,12 +27,14 @@ from dr_autopilot.errors import (
     DnsChangePending,
     DnsThrottled,
     FinalMessageInFlight,
+    LaunchInProgress,
     NotificationFailed,
     ServiceUnavailable,
 )
 from dr_autopilot.states import TASK_BY_STATE, StateName, Watcher
 
 from infrastructure.constructs.functions import WorkflowFunctions
+from infrastructure.names import state_machine_name
 
 # Errors that mean "the provider or AWS had a bad moment": worth retrying the step.
 # Every step is safe to repeat: reads are reads, the launch is idempotent per execution and the
@@ -73,6 +75,7 @@ class FailoverWorkflow(Construct):
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
+            state_machine_name=state_machine_name(Stack.of(self)),
             comment="DR Autopilot: automated failover to the recovered site",
             definition_body=sfn.DefinitionBody.from_chainable(definition),
             state_machine_type=sfn.StateMachineType.STANDARD,
@@ -220,6 +223,12 @@ class FailoverWorkflow(Construct):
         update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
         update_dns.next(report_success)
         launch = self._task(StateName.LAUNCH_RECOVERY)
+        # An attempt that died after launching leaves Powertools' in-progress record for its
+        # function's timeout (300 s): 30 + 45 + 68 + 101 + 152 s outlast it, and the next attempt
+        # adopts the job that one started.
+        launch.add_retry(
+            errors=[LaunchInProgress.__name__], interval=Duration.seconds(30), max_attempts=6, backoff_rate=1.5
+        )
         launch.next(self._job_loop(then=self._health_loop(then=update_dns)))
         return (
             sfn.Choice(self, StateName.DRY_RUN)

@@ -117,6 +117,12 @@ class LaunchIncomplete(DrAutopilotError):
     """The job completed but not every machine has a launched target."""
 
 
+class LaunchInProgress(DrAutopilotError):
+    """An earlier attempt of this execution's LaunchRecovery is still in progress, or died after
+    starting: retried until that attempt's in-progress window (its function's timeout) is over,
+    then the launch is adopted (the provider lists the job this execution started)."""
+
+
 class FinalMessageInFlight(DrAutopilotError):
     """Another attempt claimed the execution's final message and has not recorded it as sent (it
     may be publishing now, or have died): retried until it is sent or its claim lapses."""

@@ -145,15 +145,20 @@ class FinalMessageLedger(Protocol):
 
 
 # ----------------------------------------------------------------------------- executions
-class ExecutionHistory(Protocol):
+class ExecutionStatus(Protocol):
+    """Whether an execution of the state machine still runs."""
+
+    def status(self, execution_arn: str) -> str:
+        """The execution's status now (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ...), or
+        DOES_NOT_EXIST when Step Functions does not know it (its state machine was replaced)."""
+        ...
+
+
+class ExecutionHistory(ExecutionStatus, Protocol):
     """The state machine's own record of an execution."""
 
     def events(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every history event of the execution, oldest first."""
-        ...
-
-    def status(self, execution_arn: str) -> str:
-        """The execution's status now (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, ...)."""
         ...
 
 

@@ -67,6 +67,7 @@ class Need(StrEnum):
     DNS_READ = "read the hosted zone's records"
     DNS_CHANGE = "UPSERT the configured records and read the change status"
     HISTORY_READ = "read the state machine's executions and their histories"
+    EXECUTION_STATUS = "read the status of the state machine's executions (a lock holder that ended)"
 
     @property
     def variable(self) -> Variable | None:
@@ -125,7 +126,7 @@ def _task(
 TASKS: tuple[TaskSpec, ...] = (
     # ValidateInput's result replaces the whole state as {"request": ...} (see the workflow).
     _task(StateName.VALIDATE_INPUT, "validate_input", "request"),
-    _task(StateName.ACQUIRE_LOCK, "acquire_lock", "lock", Need.TOPIC, Need.LOCK_TABLE),
+    _task(StateName.ACQUIRE_LOCK, "acquire_lock", "lock", Need.TOPIC, Need.LOCK_TABLE, Need.EXECUTION_STATUS),
     # Waits for a task token; the function only sends the approval request.
     _task(StateName.WAIT_FOR_APPROVAL, "request_approval", "approval", Need.TOPIC),
     _task(

@@ -52,6 +52,7 @@ def test_no_open_findings_and_every_acknowledgement_has_a_specific_reason() -> N
                 "dead-letter queue",
                 "kms:GenerateDataKey*",
                 "states:GetExecutionHistory",
+                "states:DescribeExecution",
             )
         ), row
 

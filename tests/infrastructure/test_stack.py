@@ -108,6 +108,7 @@ def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]
         "DnsThrottled",
         "NotificationFailed",
         "FinalMessageInFlight",
+        "LaunchInProgress",
         "ConfigError",
     }
     for name in ours - {"ConfigError"}:
@@ -282,6 +283,26 @@ def test_state_machine_may_invoke_only_its_own_functions(resources: dict[str, An
             assert any(f'"{function}"' in text for function in functions), resource
 
 
+def test_acquire_lock_may_read_only_the_status_of_its_own_state_machines_executions(
+    resources: dict[str, Any],
+) -> None:
+    # Given the state machine (its name is fixed so a function inside it can be granted on it)
+    (machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
+    name = machine["Properties"]["StateMachineName"]
+    # When AcquireLock's statements about Step Functions are read
+    statements = [
+        s
+        for policy_id, policy in of_type(resources, "AWS::IAM::Policy").items()
+        if policy_id.startswith("FunctionsAcquireLock")
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "states:" in json.dumps(s["Action"])
+    ]
+    # Then it is one statement: DescribeExecution, on that state machine's executions only
+    (statement,) = statements
+    assert statement["Action"] == "states:DescribeExecution"
+    assert f":execution:{name}:*" in json.dumps(statement["Resource"]) and "FailoverStateMachine" in name
+
+
 def test_names_are_derived_from_the_stack_and_execution_logs_are_vended(resources: dict[str, Any]) -> None:
     # Given the synthesized stack DrAutopilot in eu-west-1
     (log_group,) = [r for r in of_type(resources, "AWS::Logs::LogGroup").values() if "vendedlogs" in json.dumps(r)]
@@ -376,3 +397,22 @@ def test_final_message_records_and_the_lock_expire_from_the_lock_table(resources
     ttl = sorted(t["Properties"]["TimeToLiveSpecification"]["AttributeName"] for t in tables.values())
     # Then both tables expire their items: the idempotency records and the lock/final-message items
     assert ttl == ["expiration", "expiresAt"]
+
+
+def test_a_launch_attempt_that_died_is_waited_out_before_the_retry_gives_up(resources: dict[str, Any]) -> None:
+    # Given LaunchRecovery's function timeout (how long a dead attempt's in-progress record holds)
+    (launch_function,) = [
+        r
+        for r in of_type(resources, "AWS::Lambda::Function").values()
+        if "launch_recovery" in r["Properties"]["Handler"]
+    ]
+    timeout = launch_function["Properties"]["Timeout"]
+    # When the retry of LaunchInProgress is read from the definition
+    (rule,) = [
+        r
+        for r in definition(resources)["States"]["LaunchRecovery"]["Retry"]
+        if r["ErrorEquals"] == ["LaunchInProgress"]
+    ]
+    waits = [rule["IntervalSeconds"] * rule["BackoffRate"] ** n for n in range(rule["MaxAttempts"])]
+    # Then the retries wait out the whole window (with room to spare) before the last attempt
+    assert sum(waits[:-1]) > timeout * 1.2

@@ -29,7 +29,15 @@ from dr_autopilot.models import (
 )
 
 from local.environment import base_context
-from tests.fakes import NOW, FakeLock, FakeProvider, RecordingPublisher, RecordingRecords, provider_not_asked
+from tests.fakes import (
+    NOW,
+    FakeExecutions,
+    FakeLock,
+    FakeProvider,
+    RecordingPublisher,
+    RecordingRecords,
+    provider_not_asked,
+)
 
 JOB = JobConfig(timeout_seconds=600, poll_min_seconds=5, poll_max_seconds=40)
 HEALTH = HealthCheckConfig(expected_text="Hello", port=8080)
@@ -315,7 +323,7 @@ def test_a_running_drill_never_blocks_an_alarm_started_recovery() -> None:
     lock = FakeLock(holder="arn:drill", scope=Mode.DRILL)
     state = WorkflowState(request=request(trigger="alarm", execution_id="arn:recovery"))
     # When an alarm starts a recovery
-    result = acquire_lock(state, CONFIG, lock)
+    result = acquire_lock(state, CONFIG, lock, FakeExecutions())
     # Then the recovery takes its own lock, honouring only the recovery cool-down
     assert result.acquired and result.holder == "arn:recovery"
     assert lock.scopes == [Mode.RECOVERY]
@@ -325,7 +333,9 @@ def test_a_drill_is_single_flight_and_its_end_starts_no_cool_down() -> None:
     # Given a drill holds the drill lock
     lock = FakeLock(holder="arn:drill-1", scope=Mode.DRILL)
     # When another drill is started from the console
-    second = acquire_lock(WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill-2")), CONFIG, lock)
+    second = acquire_lock(
+        WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill-2")), CONFIG, lock, FakeExecutions()
+    )
     # Then it is refused, naming the drill that runs and what to do
     assert not second.acquired
     assert "drill drill-1 is already running" in second.detail and "Step Functions console" in second.detail
@@ -397,7 +407,53 @@ def test_a_drill_is_refused_while_a_recovery_runs_or_production_may_run_on_its_t
     # launched meanwhile replaced the recovery's targets, and DNS went to the drill's instance)
     lock = FakeLock(holder="arn:recovery", holder_state=holder_state)
     # When a drill is started
-    result = acquire_lock(WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill")), CONFIG, lock)
+    result = acquire_lock(
+        WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill")), CONFIG, lock, FakeExecutions()
+    )
     # Then it is refused, saying why, and no lock was taken
     assert not result.acquired and words in result.detail and "replace" in result.detail
     assert lock.calls == []
+
+
+@pytest.mark.parametrize("ended_as", ["ABORTED", "FAILED", "TIMED_OUT", "SUCCEEDED", "DOES_NOT_EXIST"])
+def test_a_console_start_takes_over_a_lock_whose_holder_has_ended(ended_as: str) -> None:
+    # Given the lock still says RUNNING for a recovery that has ended (its end event was lost)
+    lock = FakeLock(holder="arn:dead")
+    executions = FakeExecutions(ended={"arn:dead": ended_as})
+    # When on-call starts a recovery from the console
+    result = acquire_lock(WorkflowState(request=request(execution_id="arn:new")), CONFIG, lock, executions)
+    # Then the dead holder's lock is released as its end would have done, and the new run holds it
+    assert result.acquired and result.holder == "arn:new"
+    assert lock.calls == [("acquire", "arn:new"), ("release", "arn:dead"), ("acquire", "arn:new")]
+
+
+def test_a_lock_whose_holder_still_runs_is_never_taken_over() -> None:
+    # Given a recovery that holds the lock and still runs
+    lock = FakeLock(holder="arn:running")
+    # When on-call starts another
+    result = acquire_lock(WorkflowState(request=request(execution_id="arn:new")), CONFIG, lock, FakeExecutions())
+    # Then it is refused, naming the holder, and the lock was not touched
+    assert not result.acquired and "running is already running" in result.detail
+    assert ("release", "arn:running") not in lock.calls
+
+
+def test_an_alarm_after_a_dead_recovery_still_respects_its_cool_down() -> None:
+    # Given the lock says RUNNING for a recovery that has ended
+    lock = FakeLock(holder="arn:dead")
+    # When an alarm starts a recovery
+    state = WorkflowState(request=request(trigger="alarm", execution_id="arn:alarm"))
+    result = acquire_lock(state, CONFIG, lock, FakeExecutions(ended={"arn:dead": "ABORTED"}))
+    # Then the dead run's lock is released with its cool-down, and the alarm is suppressed by it
+    assert ("release", "arn:dead") in lock.calls
+    assert not result.acquired and "cool-down" in result.detail
+
+
+def test_a_drill_after_a_dead_recovery_is_refused_by_its_cool_down_not_by_a_ghost() -> None:
+    # Given the lock says RUNNING for a recovery that has ended
+    lock = FakeLock(holder="arn:dead")
+    # When a drill is started
+    state = WorkflowState(request=request(mode=Mode.DRILL, execution_id="arn:drill"))
+    result = acquire_lock(state, CONFIG, lock, FakeExecutions(ended={"arn:dead": "FAILED"}))
+    # Then the dead recovery's lock is released, and the drill is refused for the cool-down, not as "running"
+    assert ("release", "arn:dead") in lock.calls
+    assert not result.acquired and "finished recently" in result.detail

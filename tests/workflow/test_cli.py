@@ -179,3 +179,21 @@ def test_invalid_failover_input_is_refused_before_anything_starts(env: LocalFail
     # Then it is refused as a usage error and no execution was started
     assert code == EXIT_USAGE
     assert len(states.list_executions(stateMachineArn=backend(env).state_machine_arn)["executions"]) == before
+
+
+def test_unlock_refuses_while_the_holder_runs_and_removes_a_dead_holders_lock(env: LocalFailoverEnvironment) -> None:
+    # Given a recovery that holds the lock and still runs
+    arn = env.executions.start({"requestedBy": "alice"})
+    env.executions.wait_until_entered(arn, StateName.CHECK_REPLICATION)
+    # When on-call tries to unlock
+    code, _ = cli(env, "unlock")
+    # Then it is refused (the lock stays)
+    assert code == EXIT_USAGE and env.site.lock_holder() == arn
+    # And once the run is aborted and its end event lost, unlock removes the lock and says whose it was
+    env.aws.client("stepfunctions").stop_execution(executionArn=arn, error="Stopped", cause="stopped by alice")
+    env.executions.wait(arn, deliver_end=False)
+    code, text = cli(env, "unlock")
+    assert code == EXIT_OK and f"removed the recovery lock of {arn} (ABORTED" in text
+    assert env.site.lock_holder() is None
+    # And a second unlock has nothing to do
+    assert cli(env, "unlock") == (EXIT_OK, "no recovery lock is held: nothing to do\n")

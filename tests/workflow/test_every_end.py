@@ -38,6 +38,21 @@ def test_an_aborted_failover_gets_one_message_naming_what_it_launched(env: Local
     assert StateName.LAUNCH_RECOVERY in again.entered_states and again.status == "SUCCEEDED", again.cause
 
 
+def test_a_console_start_after_an_abort_whose_end_event_was_lost_takes_over_the_lock(
+    env: LocalFailoverEnvironment,
+) -> None:
+    # Given a recovery that was aborted while polling, and whose end event never reached ReportEnd,
+    # so the lock still names it as running
+    arn = env.executions.start({"requestedBy": "alice"})
+    env.executions.wait_until_entered(arn, StateName.POLL_JOB)
+    env.aws.client("stepfunctions").stop_execution(executionArn=arn, error="Stopped", cause="stopped by alice")
+    assert env.executions.wait(arn, deliver_end=False).status == "ABORTED"
+    # When on-call starts a recovery from the console right away
+    again = env.executions.run({"requestedBy": "alice", "reason": "after the abort"})
+    # Then it takes over the dead run's lock and fails over
+    assert StateName.LAUNCH_RECOVERY in again.entered_states and again.status == "SUCCEEDED", again.cause
+
+
 @pytest.mark.parametrize(
     ("scenario", "failover_input", "outcome"),
     [

@@ -71,3 +71,26 @@ def test_a_launch_whose_idempotency_record_cannot_be_saved_is_reported_by_its_jo
     (job_id,) = env.emulator.account.jobs
     assert f"Launch job {job_id} (RECOVERY) was started" in final["message"]
     assert "No launch was started" not in final["message"]
+
+
+def test_a_launch_function_that_dies_after_launching_is_retried_into_its_own_job(
+    env: LocalFailoverEnvironment,
+) -> None:
+    # Given LaunchRecovery's process dies right after the launch call (found by the red team: the
+    # dead attempt's in-progress record outlived every retry, and the run failed)
+    env.aws.die_at(StateName.LAUNCH_RECOVERY, "sns", "Publish")
+    try:
+        # When on-call starts a failover (the interpreter's clock, and the functions' time limits, 100x)
+        with env.aws.interpreter_speed(100):
+            result = env.executions.run({"requestedBy": "alice"})
+    finally:
+        env.aws.clear_faults("sns", "Publish")
+    # Then the step failed with Lambda.Unknown, waited out the dead attempt as LaunchInProgress,
+    # and adopted the job that attempt started: one launch, and the failover succeeded
+    errors = [e["taskFailedEventDetails"]["error"] for e in result.events if e.get("type") == "TaskFailed"] + [
+        e["lambdaFunctionFailedEventDetails"]["error"] for e in result.events if e.get("type") == "LambdaFunctionFailed"
+    ]
+    assert "Lambda.Unknown" in errors and "LaunchInProgress" in errors, errors
+    assert result.status == "SUCCEEDED", result.cause
+    assert env.emulator.account.launches_accepted == 1
+    assert result.state_outputs("LaunchRecovery")[-1]["launch"]["adopted"] is True

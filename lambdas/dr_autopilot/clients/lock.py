@@ -122,6 +122,24 @@ class DynamoDbFailoverLock:
         except BotoCoreError as error:
             raise ServiceUnavailable(f"could not release the failover lock: {error}") from error
 
+    def remove(self, scope: Mode, holder: str) -> bool:
+        """Delete the `scope` lock if `holder` still holds it (`dr-autopilot unlock`, a last resort):
+        no holder, no cool-down. False if the lock changed meanwhile."""
+        try:
+            self._dynamodb.delete_item(
+                TableName=self._table,
+                Key={"id": {"S": LOCK_IDS[scope]}},
+                ConditionExpression="holder = :holder",
+                ExpressionAttributeValues={":holder": {"S": holder}},
+            )
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise ServiceUnavailable(f"could not remove the failover lock: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"could not remove the failover lock: {error}") from error
+
 
 FINAL_MESSAGE_PREFIX = "final-message#"
 KEEP_FINAL_MESSAGE_RECORDS = 30 * 24 * 3600  # then DynamoDB's TTL removes them

@@ -10,6 +10,8 @@ from dr_autopilot import history
 from dr_autopilot.clients.aws import client
 from dr_autopilot.errors import ServiceUnavailable
 
+DOES_NOT_EXIST = "DOES_NOT_EXIST"
+
 
 class StepFunctionsHistory:
     """Execution histories (satisfies `ports.ExecutionHistory`)."""
@@ -26,5 +28,9 @@ class StepFunctionsHistory:
     def status(self, execution_arn: str) -> str:
         try:
             return str(self._states.describe_execution(executionArn=execution_arn)["status"])
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
+                return DOES_NOT_EXIST
+            raise ServiceUnavailable(f"could not read the status of {execution_arn}: {error}") from error
+        except BotoCoreError as error:
             raise ServiceUnavailable(f"could not read the status of {execution_arn}: {error}") from error

@@ -16,7 +16,7 @@ from dr_autopilot.states import StateName
 @instrumented(StateName.ACQUIRE_LOCK)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    result = acquire_lock(state, settings().config, dependencies.failover_lock())
+    result = acquire_lock(state, settings().config, dependencies.failover_lock(), dependencies.execution_history())
     if result.acquired:
         progress.notify(dependencies.publisher(), progress.started(state.request, result))
     elif state.request.trigger == "alarm":

@@ -1,15 +1,19 @@
 """Handler of the LaunchRecovery state: idempotent per execution (Powertools idempotency).
 
 A retried or re-driven LaunchRecovery of the same execution returns the stored result instead
-of launching again; if an earlier attempt crashed after launching, the provider adopts the job
-that attempt started (see CloudEndureProvider.launch).
+of launching again. While an earlier attempt's in-progress record holds (that attempt runs on,
+or died after launching), the step fails with LaunchInProgress, which the workflow retries past
+the function's timeout; then the provider adopts the job that attempt started
+(see CloudEndureProvider.launch).
 """
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot import dependencies
+from dr_autopilot.errors import LaunchInProgress
 from dr_autopilot.logic import progress
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.models import WorkflowState
@@ -32,4 +36,10 @@ def launch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 @instrumented(StateName.LAUNCH_RECOVERY)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dependencies.once_per_execution(launch)(event, context)
+    try:
+        return dependencies.once_per_execution(launch)(event, context)
+    except IdempotencyAlreadyInProgressError as error:
+        raise LaunchInProgress(
+            "an earlier attempt of this execution's launch is in progress or died after starting; "
+            "retried until its window is over, then its job is adopted"
+        ) from error

@@ -2,7 +2,11 @@
 
 Recoveries and drills hold separate locks: a drill never blocks, delays or de-duplicates a
 recovery, and never starts the recovery cool-down. Dry runs take no lock; alarm-started
-recoveries respect the cool-down after the last recovery."""
+recoveries respect the cool-down after the last recovery.
+
+A lock still marked RUNNING whose holder no longer runs (its end event was lost, or ReportEnd
+could not release it) is released on the spot, as that end would have released it, and taken:
+on-call never waits for a dead run. Step Functions says whether the holder runs."""
 
 from __future__ import annotations
 
@@ -13,26 +17,34 @@ from dr_autopilot.config import FailoverConfig
 from dr_autopilot.errors import DrAutopilotError
 from dr_autopilot.logic import progress
 from dr_autopilot.models import LockResult, Mode, WorkflowState
-from dr_autopilot.ports import FailoverLock, Publisher
+from dr_autopilot.ports import ExecutionStatus, FailoverLock, LockState, Publisher
 
 
-def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> LockResult:
+def acquire_lock(
+    state: WorkflowState, config: FailoverConfig, lock: FailoverLock, executions: ExecutionStatus
+) -> LockResult:
     request = state.request
     trigger = config.trigger
     approval_required = request.trigger == "alarm" and trigger is not None and trigger.approval == "approve"
     if request.dry_run:
         return LockResult(acquired=True, detail="dry run: no lock needed")
     if request.mode is Mode.DRILL:
-        recovery = _recovery_in_the_way(lock)
+        recovery = _recovery_in_the_way(lock, config, executions)
         if recovery is not None:
             return recovery
-    taken = lock.acquire(
-        request.mode,
-        request.execution_id,
-        request.trigger,
-        hold_seconds=config.workflow_timeout_seconds,
-        honour_cooldown=request.trigger == "alarm" and request.mode is Mode.RECOVERY,
-    )
+
+    def attempt() -> LockState:
+        return lock.acquire(
+            request.mode,
+            request.execution_id,
+            request.trigger,
+            hold_seconds=config.workflow_timeout_seconds,
+            honour_cooldown=request.trigger == "alarm" and request.mode is Mode.RECOVERY,
+        )
+
+    taken = attempt()
+    if not taken.acquired and _release_if_holder_ended(request.mode, taken, config, lock, executions):
+        taken = attempt()
     if taken.acquired:
         return LockResult(
             acquired=True, holder=request.execution_id, approval_required=approval_required, detail="lock taken"
@@ -50,13 +62,30 @@ def acquire_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLoc
     return LockResult(acquired=False, holder=taken.holder, suppressed=taken.suppressed, detail=detail)
 
 
-def _recovery_in_the_way(lock: FailoverLock) -> LockResult | None:
+def _release_if_holder_ended(
+    scope: Mode, held: LockState, config: FailoverConfig, lock: FailoverLock, executions: ExecutionStatus
+) -> bool:
+    """Release a lock marked RUNNING whose holder has ended, with the cool-down its own end would
+    have started (so alarms still respect it). True if it was released."""
+    if held.holder_state != "RUNNING" or not held.holder:
+        return False
+    if executions.status(held.holder) == "RUNNING":
+        return False
+    cooldown = config.trigger.cooldown_seconds if config.trigger and scope is Mode.RECOVERY else 0
+    return lock.release(scope, held.holder, cooldown)
+
+
+def _recovery_in_the_way(lock: FailoverLock, config: FailoverConfig, executions: ExecutionStatus) -> LockResult | None:
     """A drill launches TEST targets for the same machines, and a launch replaces the targets an
     earlier launch created: during a recovery, or while production may run on its targets (its
     cool-down), a drill is refused. (A recovery never waits for a drill.)"""
     recovery = lock.peek(Mode.RECOVERY)
     if recovery is None or (recovery.expires_at or 0) <= int(time.time()):
         return None
+    if _release_if_holder_ended(Mode.RECOVERY, recovery, config, lock, executions):
+        recovery = lock.peek(Mode.RECOVERY)
+        if recovery is None or (recovery.expires_at or 0) <= int(time.time()):
+            return None
     holder = (recovery.holder or "a recovery").rsplit(":", 1)[-1]
     if recovery.holder_state == "RUNNING":
         detail = (
