@@ -49,11 +49,15 @@ def provider_not_asked() -> RecoveryProvider:
 
 
 class RecordingRecords:
-    """A zone whose record points at the primary; UPSERTs are recorded."""
+    """A zone (`zone`, None: no such zone) whose record points at the primary; UPSERTs are recorded."""
 
-    def __init__(self, primary: str = "192.0.2.10") -> None:
+    def __init__(self, primary: str = "192.0.2.10", zone: str | None = "example.com") -> None:
         self.primary = primary
+        self.zone = zone
         self.upserts: list[str] = []
+
+    def zone_name(self) -> str | None:
+        return self.zone
 
     def current(self, name: str, record_type: str) -> RecordValue | None:
         value = self.upserts[-1] if self.upserts else self.primary  # what the last UPSERT left

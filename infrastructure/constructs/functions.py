@@ -123,6 +123,10 @@ class WorkflowFunctions(Construct):
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=["route53:ListResourceRecordSets"], resources=[self._zone_arn])
             )
+        if Need.ZONE_READ in task.needs:
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=["route53:GetHostedZone"], resources=[self._zone_arn])
+            )
         if Need.DNS_CHANGE in task.needs:
             self._grant_dns_change(function)
         if Need.EXECUTION_STATUS in task.needs:

@@ -1,6 +1,7 @@
 """The failover state machine (Standard, JSONPath).
 
-ValidateInput -> AcquireLock -> [WaitForApproval] -> CheckReplication -> ChooseRecoveryPoint -> DryRun? -> LaunchRecovery
+ValidateInput -> AcquireLock -> [WaitForApproval] -> CheckReplication -> ChooseRecoveryPoint -> CheckDnsRecord
+-> DryRun? -> LaunchRecovery
 -> PollJob <-> WaitForJob -> FindTargets -> HealthCheck <-> WaitForHealth -> UpdateDns
 -> ReportSuccess. Any failure after the input is accepted: ReportFailure -> FailoverFailed.
 
@@ -56,7 +57,9 @@ class FailoverWorkflow(Construct):
         self._report_failure = self._failure_path()
 
         check_replication = self._task(StateName.CHECK_REPLICATION)
-        check_replication.next(self._task(StateName.CHOOSE_RECOVERY_POINT)).next(self._dry_run_or_launch())
+        check_replication.next(self._task(StateName.CHOOSE_RECOVERY_POINT)).next(
+            self._task(StateName.CHECK_DNS_RECORD)
+        ).next(self._dry_run_or_launch())
         definition = (
             self._validate_input()
             .next(self._task(StateName.ACQUIRE_LOCK))

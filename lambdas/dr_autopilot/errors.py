@@ -58,6 +58,11 @@ class MachineNotFound(NotFound):
     """A configured or referenced machine does not exist."""
 
 
+class AmbiguousMachineName(ProviderError):
+    """Two or more machines carry a name the configuration uses: which one to launch, or whose
+    address to put in DNS, would be a guess."""
+
+
 class JobNotFound(NotFound):
     """A job id is unknown to the provider."""
 
@@ -99,6 +104,11 @@ class TargetNotFromThisJob(DrAutopilotError):
 
 class TargetUnhealthy(DrAutopilotError):
     """The landing page never became healthy within the bound; DNS is left untouched."""
+
+
+class RecordOutsideZone(DrAutopilotError):
+    """The record this run would switch does not lie in the configured hosted zone, or the zone
+    does not exist: refused before any launch."""
 
 
 class DnsUpdateFailed(DrAutopilotError):

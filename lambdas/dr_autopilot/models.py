@@ -161,6 +161,13 @@ class RecoveryPoint(StateModel):
     machine_count: int
 
 
+class DnsCheck(StateModel):
+    """CheckDnsRecord's verdict: the record this run would switch lies in the configured zone."""
+
+    zone_name: str
+    record_name: str | None  # None: this mode switches no record (a drill without drillRecordName)
+
+
 class LaunchResult(StateModel):
     job_id: str
     launch_type: str
@@ -236,6 +243,7 @@ class WorkflowState(StateModel):
     approval: dict[str, object] | None = None
     replication: ReplicationReport | None = None
     recovery_point: RecoveryPoint | None = None
+    dns_check: DnsCheck | None = None
     launch: LaunchResult | None = None
     job: JobProgress | None = None
     target: Target | None = None

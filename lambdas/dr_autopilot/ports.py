@@ -76,6 +76,10 @@ class InstanceAddresses(Protocol):
 class DnsRecords(Protocol):
     """The records of the one hosted zone DR Autopilot may change."""
 
+    def zone_name(self) -> str | None:
+        """The hosted zone's name (lower case, no trailing dot), or None if the zone does not exist."""
+        ...
+
     def current(self, name: str, record_type: str) -> RecordValue | None:
         """The record as it is now, or None if it does not exist."""
         ...

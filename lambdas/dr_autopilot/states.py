@@ -23,6 +23,7 @@ class StateName(StrEnum):
     WAIT_FOR_APPROVAL = "WaitForApproval"
     CHECK_REPLICATION = "CheckReplication"
     CHOOSE_RECOVERY_POINT = "ChooseRecoveryPoint"
+    CHECK_DNS_RECORD = "CheckDnsRecord"
     LAUNCH_RECOVERY = "LaunchRecovery"
     POLL_JOB = "PollJob"
     FIND_TARGETS = "FindTargets"
@@ -65,6 +66,7 @@ class Need(StrEnum):
     IDEMPOTENCY_TABLE = "read and write the idempotency table"
     EC2_READ = "describe EC2 instances (address fallback)"
     DNS_READ = "read the hosted zone's records"
+    ZONE_READ = "read the hosted zone itself (its name)"
     DNS_CHANGE = "UPSERT the configured records and read the change status"
     HISTORY_READ = "read the state machine's executions and their histories"
     EXECUTION_STATUS = "read the status of the state machine's executions (a lock holder that ended)"
@@ -135,6 +137,7 @@ TASKS: tuple[TaskSpec, ...] = (
     _task(
         StateName.CHOOSE_RECOVERY_POINT, "choose_recovery_point", "recoveryPoint", Need.API_TOKEN, timeout=_fixed(300)
     ),
+    _task(StateName.CHECK_DNS_RECORD, "check_dns_record", "dnsCheck", Need.ZONE_READ),
     _task(
         StateName.LAUNCH_RECOVERY,
         "launch_recovery",
@@ -229,7 +232,8 @@ PHASES: tuple[Phase, ...] = (
         ),
     ),
     Phase("replication", "Check replication", (StateName.CHECK_REPLICATION,)),
-    Phase("recovery-point", "Choose recovery point", (StateName.CHOOSE_RECOVERY_POINT, StateName.DRY_RUN)),
+    Phase("recovery-point", "Choose recovery point", (StateName.CHOOSE_RECOVERY_POINT,)),
+    Phase("dns-check", "Check DNS record", (StateName.CHECK_DNS_RECORD, StateName.DRY_RUN)),
     Phase("launch", "Launch recovery", (StateName.LAUNCH_RECOVERY,)),
     Phase("job", "Wait for the job", (StateName.POLL_JOB, StateName.WAIT_FOR_JOB, StateName.JOB_COMPLETED)),
     Phase("targets", "Find targets", (StateName.FIND_TARGETS,)),

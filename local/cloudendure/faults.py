@@ -15,6 +15,7 @@ class ActiveFault:
 
     spec: FaultSpec
     remaining: int
+    spared: int = 0  # calls still to let through before the first spoiled one
 
 
 class Faults:
@@ -23,7 +24,7 @@ class Faults:
 
     def __init__(self, specs: Iterable[FaultSpec]) -> None:
         self.calls: dict[str, int] = {}
-        self._armed = [ActiveFault(spec, spec.count) for spec in specs]
+        self._armed = [ActiveFault(spec, spec.count, spec.after_calls) for spec in specs]
         self._lock = threading.Lock()
 
     def take(self, route: str) -> FaultSpec | None:
@@ -33,6 +34,9 @@ class Faults:
             fault = self._next(route)
             if fault is None:
                 return None
+            if fault.spared > 0:
+                fault.spared -= 1
+                return None
             fault.remaining -= 1
             return fault.spec
 
@@ -40,11 +44,11 @@ class Faults:
         """The kind of the fault the next call to `route` will meet, without taking it."""
         with self._lock:
             fault = self._next(route)
-            return None if fault is None else fault.spec.kind
+            return None if fault is None or fault.spared > 0 else fault.spec.kind
 
     def arm(self, spec: FaultSpec) -> None:
         with self._lock:
-            self._armed.append(ActiveFault(spec, spec.count))
+            self._armed.append(ActiveFault(spec, spec.count, spec.after_calls))
 
     def _next(self, route: str) -> ActiveFault | None:
         return next((f for f in self._armed if f.remaining > 0 and f.spec.route in (route, "*")), None)

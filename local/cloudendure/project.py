@@ -16,8 +16,12 @@ class Project:
         self.spec = spec
         self.id = stable_id("project", spec.name)
         self.machines: dict[str, Machine] = {}
+        seen: dict[str, int] = {}
         for index, machine in enumerate(machines):
-            machine_id = stable_id(self.id, "machine", machine.name)
+            # A name may repeat (a re-installed agent): the second one is another machine.
+            seen[machine.name] = seen.get(machine.name, 0) + 1
+            again = [str(seen[machine.name])] if seen[machine.name] > 1 else []
+            machine_id = stable_id(self.id, "machine", machine.name, *again)
             self.machines[machine_id] = Machine(
                 id=machine_id,
                 spec=machine,

@@ -33,11 +33,13 @@ class _Model(BaseModel):
 
 
 class FaultSpec(_Model):
-    """The next `count` calls to `route` ('*' for any API route) misbehave as `kind`."""
+    """The next `count` calls to `route` ('*' for any API route) misbehave as `kind`, after the
+    first `afterCalls` calls (from when it is armed) went through unharmed."""
 
     route: str
     kind: FaultKind
     count: Annotated[int, Field(ge=1)] = 1
+    after_calls: Annotated[int, Field(ge=0, alias="afterCalls")] = 0
     delay_seconds: Annotated[float, Field(ge=0, alias="delaySeconds")] = 0.0
     retry_after_seconds: Annotated[int | None, Field(ge=0, alias="retryAfterSeconds")] = None
 

@@ -40,12 +40,13 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
     # Given the task states of the synthesized state machine
     states = definition(resources)["States"]
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
-    # Then they are the workflow's eleven tasks
+    # Then they are the workflow's twelve tasks
     assert set(tasks) == {
         "ValidateInput",
         "AcquireLock",
         "CheckReplication",
         "ChooseRecoveryPoint",
+        "CheckDnsRecord",
         "LaunchRecovery",
         "PollJob",
         "FindTargets",
@@ -164,6 +165,7 @@ def test_secret_read_is_limited_to_the_one_secret_and_the_functions_that_call_cl
         "ValidateInput",
         "CheckReplication",
         "ChooseRecoveryPoint",
+        "CheckDnsRecord",
         "LaunchRecovery",
         "PollJob",
         "FindTargets",

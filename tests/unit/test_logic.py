@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from dr_autopilot.config import CONTEXT_KEY, DnsConfig, FailoverConfig, HealthCheckConfig, JobConfig
-from dr_autopilot.errors import InvalidInput, ReplicationNotReady, ServiceUnavailable, TargetUnhealthy
+from dr_autopilot.errors import (
+    InvalidInput,
+    RecordOutsideZone,
+    ReplicationNotReady,
+    ServiceUnavailable,
+    TargetUnhealthy,
+)
+from dr_autopilot.logic.check_dns_record import check_dns_record
 from dr_autopilot.logic.check_replication import check_replication
 from dr_autopilot.logic.health_check import landing_url
 from dr_autopilot.logic.lock import acquire_lock, clean_up_after_report
@@ -28,7 +36,7 @@ from dr_autopilot.models import (
     WorkflowState,
 )
 
-from local.environment import base_context
+from local.environment import base_context, merge
 from tests.fakes import (
     NOW,
     FakeExecutions,
@@ -457,3 +465,35 @@ def test_a_drill_after_a_dead_recovery_is_refused_by_its_cool_down_not_by_a_ghos
     # Then the dead recovery's lock is released, and the drill is refused for the cool-down, not as "running"
     assert ("release", "arn:dead") in lock.calls
     assert not result.acquired and "finished recently" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("mode", "dns", "zone", "words"),
+    [
+        (Mode.RECOVERY, {"recordName": "www.example.org"}, "example.com", "dns.recordName 'www.example.org'"),
+        (Mode.RECOVERY, {"recordName": "wwwexample.com"}, "example.com", "dns.recordName 'wwwexample.com'"),
+        (Mode.DRILL, {"drillRecordName": "drill.example.net"}, "example.com", "dns.drillRecordName"),
+        (Mode.RECOVERY, {}, None, "does not exist"),
+    ],
+)
+def test_a_record_this_run_would_switch_outside_the_zone_is_refused_naming_the_key(
+    mode: Mode, dns: dict[str, str], zone: str | None, words: str
+) -> None:
+    # Given a configuration whose record for this mode lies outside the zone (or no zone)
+    config = FailoverConfig.parse(merge(base_context(), {CONTEXT_KEY: {"dns": dns}})[CONTEXT_KEY])
+    state = WorkflowState(request=request(mode=mode))
+    # When the record is checked before the launch
+    # Then it is refused, naming the key to fix
+    with pytest.raises(RecordOutsideZone, match=re.escape(words)):
+        check_dns_record(state, config, RecordingRecords(zone=zone))
+
+
+def test_a_drill_record_mistake_never_stands_in_the_way_of_a_recovery() -> None:
+    # Given a drill record outside the zone
+    config = FailoverConfig.parse(
+        merge(base_context(), {CONTEXT_KEY: {"dns": {"drillRecordName": "d.example.net"}}})[CONTEXT_KEY]
+    )
+    # When a recovery checks its record
+    checked = check_dns_record(WorkflowState(request=request()), config, RecordingRecords(zone="example.com"))
+    # Then the production record is the one checked, and it passes
+    assert (checked.zone_name, checked.record_name) == ("example.com", "www.example.com")

@@ -41,10 +41,12 @@ def test_an_aborted_failover_gets_one_message_naming_what_it_launched(env: Local
 def test_a_console_start_after_an_abort_whose_end_event_was_lost_takes_over_the_lock(
     env: LocalFailoverEnvironment,
 ) -> None:
-    # Given a recovery that was aborted while polling, and whose end event never reached ReportEnd,
-    # so the lock still names it as running
+    # Given a recovery that was aborted before it launched (a launched job would still be running at
+    # CloudEndure, which refuses a second one), and whose end event never reached ReportEnd, so the
+    # lock still names it as running
+    env.aws.runtime.stall(StateName.CHECK_REPLICATION, seconds=60)  # held there until the abort
     arn = env.executions.start({"requestedBy": "alice"})
-    env.executions.wait_until_entered(arn, StateName.POLL_JOB)
+    env.executions.wait_until_entered(arn, StateName.CHECK_REPLICATION)
     env.aws.client("stepfunctions").stop_execution(executionArn=arn, error="Stopped", cause="stopped by alice")
     assert env.executions.wait(arn, deliver_end=False).status == "ABORTED"
     # When on-call starts a recovery from the console right away

@@ -37,6 +37,7 @@ def test_recovery_switches_dns_to_the_healthy_recovered_webserver(env: LocalFail
         "ValidateInput",
         "CheckReplication",
         "ChooseRecoveryPoint",
+        "CheckDnsRecord",
         "LaunchRecovery",
         "PollJob",
         "FindTargets",

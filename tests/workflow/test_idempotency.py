@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 from dr_autopilot.states import StateName
 
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
@@ -94,3 +95,26 @@ def test_a_launch_function_that_dies_after_launching_is_retried_into_its_own_job
     assert result.status == "SUCCEEDED", result.cause
     assert env.emulator.account.launches_accepted == 1
     assert result.state_outputs("LaunchRecovery")[-1]["launch"]["adopted"] is True
+
+
+def test_a_lost_launch_answer_then_a_jobs_listing_that_fails_is_reported_as_a_possible_launch(
+    env: LocalFailoverEnvironment,
+) -> None:
+    # Given the launch takes effect but its answer is lost, and the jobs listing (asked once before
+    # the launch, for a job to adopt) then fails for good
+    # (found by the red team: the report said "No launch was started" while the job ran)
+    for fault in (
+        {"route": "launchMachines", "kind": "drop-after", "count": 1},
+        {"route": "jobs", "kind": "503", "count": 1000, "afterCalls": 1},
+    ):
+        requests.post(f"{env.emulator.admin_url}/faults", json=fault, timeout=5).raise_for_status()
+    # When on-call starts a failover
+    result = env.executions.run({"requestedBy": "alice"})
+    # Then it fails with DNS unchanged and the one launch that took effect, never a second
+    assert result.status == "FAILED" and env.site.record_values() == [PRIMARY_ADDRESS]
+    assert env.emulator.account.launches_accepted == 1
+    # And the failure message says a launch may have been started and where to look, never "no launch"
+    (final,) = [m for m in env.site.notifications() if m["subject"].endswith("failed")]
+    assert "A launch job may have been started" in final["message"], final["message"]
+    assert "Look at the provider's jobs" in final["message"]
+    assert "No launch was started" not in final["message"]

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr_autopilot.clients.aws import client
-from dr_autopilot.errors import DnsChangePending, DnsThrottled, DnsUpdateFailed
+from dr_autopilot.errors import DnsChangePending, DnsThrottled, DnsUpdateFailed, ServiceUnavailable
 from dr_autopilot.models import RecordValue
 
 THROTTLING = {"Throttling", "ThrottlingException", "PriorRequestNotComplete"}
@@ -29,6 +29,18 @@ class Route53Records:
         self._zone = hosted_zone_id
         self._route53 = route53 or client("route53")
         self._sleep = sleep
+
+    def zone_name(self) -> str | None:
+        """The zone's name (lower case, no trailing dot), or None if there is no such zone."""
+        try:
+            zone = self._route53.get_hosted_zone(Id=self._zone)["HostedZone"]
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "NoSuchHostedZone":
+                return None
+            raise ServiceUnavailable(f"could not read hosted zone {self._zone}: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"could not read hosted zone {self._zone}: {error}") from error
+        return str(zone["Name"]).rstrip(".").lower()
 
     def current(self, name: str, record_type: str) -> RecordValue | None:
         """The record as it is now, or None if it does not exist."""

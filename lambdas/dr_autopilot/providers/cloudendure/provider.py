@@ -6,7 +6,14 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import LaunchIncomplete, MachineNotFound, NoPointInTime, TargetNotFound, TargetNotFromThisJob
+from dr_autopilot.errors import (
+    AmbiguousMachineName,
+    LaunchIncomplete,
+    MachineNotFound,
+    NoPointInTime,
+    TargetNotFound,
+    TargetNotFromThisJob,
+)
 from dr_autopilot.models import (
     MAX_LINE,
     MAX_LISTED,
@@ -62,15 +69,29 @@ class CloudEndureProvider:
         return self._client.find_project(self._project_name)
 
     def _machines(self) -> list[Machine]:
-        """The configured machines, in configuration order; MachineNotFound names any missing."""
+        """The machines to launch, in configuration order. Every step asks for them, so whatever
+        would make the launch or the DNS switch fail later is refused here, before any side
+        effect and in dry runs: no machine at all, a name the configuration uses (a machine, the
+        webserver) missing or carried by two machines."""
         everything = list(self._client.machines(self._project.id))
-        if self._config.machines == "all":
-            return everything
-        by_name = {machine.name: machine for machine in everything}
-        missing = [name for name in self._config.machines if name not in by_name]
+        if not everything:
+            raise MachineNotFound(f"project {self._project_name!r} has no machines: there is nothing to recover")
+        by_name: dict[str, list[Machine]] = {}
+        for machine in everything:
+            by_name.setdefault(machine.name, []).append(machine)
+        listed = [] if self._config.machines == "all" else list(self._config.machines)
+        used = list(dict.fromkeys([*listed, self._config.webserver_machine]))
+        missing = [name for name in used if name not in by_name]
         if missing:
             raise MachineNotFound(f"not in project {self._project_name!r}: {', '.join(missing[:MAX_LISTED])}")
-        return [by_name[name] for name in self._config.machines]
+        ambiguous = [name for name in used if len(by_name[name]) > 1]
+        if ambiguous:
+            raise AmbiguousMachineName(
+                f"more than one machine in project {self._project_name!r} is named "
+                f"{', '.join(repr(name) for name in ambiguous[:MAX_LISTED])}: rename them so that each name "
+                "the configuration uses (machines, webserverMachine) belongs to one machine"
+            )
+        return everything if self._config.machines == "all" else [by_name[name][0] for name in listed]
 
     def assess_replication(self) -> ReplicationReport:
         machines = self._machines()
