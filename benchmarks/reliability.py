@@ -1,8 +1,9 @@
 """The reliability figures: `make reliability` (python benchmarks/reliability.py).
 
 Runs the fault matrix, every way an execution can end (with and without Lambda throttling), an
-alarm storm, 1,000 seeded hostile inputs, a secret-leak scan over everything the runs recorded,
-and cdk-nag; prints a table; exits non-zero if a 'must' fails.
+alarm storm, the safety invariants' own cases (local/invariants.py: one row per invariant, cases
+tried and violations), 1,000 seeded hostile inputs, a secret-leak scan over everything the runs
+recorded, and cdk-nag; prints a table; exits non-zero if a 'must' fails.
 """
 
 from __future__ import annotations
@@ -28,6 +29,20 @@ from local.ends import END_CASES, THROTTLE_CASES, EndVerdict, run_end
 from local.environment import LocalFailoverEnvironment, base_context
 from local.events import alarm_event
 from local.faults import FAULT_MATRIX, Outcome, run_case
+from local.invariants import (
+    BAD_CONFIGURATIONS,
+    BLOCKING_CASES,
+    INVARIANTS,
+    PRE_LAUNCH_CASES,
+    PRE_LAUNCH_OVERRIDES,
+    Tally,
+    bad_configuration_problem,
+    judge_run,
+    pre_launch_problem,
+    rotated_token_problem,
+    tallies,
+    tolerant_reading_problem,
+)
 from local.leaks import everything_recorded, scan
 from local.schema import SCHEMA_FILE
 
@@ -150,14 +165,35 @@ def nag_open_findings() -> tuple[int, int]:
     return sum(r["Compliance"] == "Non-Compliant" for r in rows), sum(r["Compliance"] == "Suppressed" for r in rows)
 
 
-def _run_end(env: LocalFailoverEnvironment, case: Any) -> EndVerdict:
-    verdict = run_end(env, case)
+def _run_end(env: LocalFailoverEnvironment, case: Any, board: dict[str, Tally]) -> EndVerdict:
+    verdict, result = run_end(env, case)
+    judge_run(board, env, case.name, result)
+    board[INVARIANTS[3]].judge(case.name, "; ".join(verdict.problems) if verdict.silent else None)
     mark = "FAIL" if verdict.silent else "ok  "
     print(
         f"  {mark} {case.name:<52} {verdict.status}{' ' + '; '.join(verdict.problems) if verdict.problems else ''}",
         flush=True,
     )
     return verdict
+
+
+def invariant_cases(env: LocalFailoverEnvironment, board: dict[str, Tally]) -> None:
+    """The invariants' own cases (the others are judged over every run above)."""
+    for name, case in BLOCKING_CASES:
+        board[INVARIANTS[2]].judge(name, case(env))
+    with env.reconfigured(PRE_LAUNCH_OVERRIDES) as reconfigured:
+        for scenario, extra_input, error, words in PRE_LAUNCH_CASES:
+            problem = pre_launch_problem(reconfigured, scenario, extra_input, error, words)
+            board[INVARIANTS[4]].judge(f"dry run, {scenario} ({error})", problem)
+    for what, overrides, key in BAD_CONFIGURATIONS:
+        board[INVARIANTS[5]].judge(what, bad_configuration_problem(overrides, key))
+    board[INVARIANTS[6]].judge("API token rotated while the functions are warm", rotated_token_problem(env))
+    board[INVARIANTS[8]].judge("job history of every job type, unknown step", tolerant_reading_problem(env))
+    for tally in board.values():
+        print(
+            f"  {'ok  ' if not tally.violations else 'FAIL'} invariant {tally.invariant}: {tally.tried} cases",
+            flush=True,
+        )
 
 
 def main() -> int:
@@ -168,20 +204,24 @@ def main() -> int:
         flush=True,
     )
     messages: list[dict[str, str]] = []
+    board = tallies()
     with LocalFailoverEnvironment("two-tier", time_scale=TIME_SCALE) as env:
         verdicts = []
         for case in FAULT_MATRIX:
-            _, verdict = run_case(env, case)
+            result, verdict = run_case(env, case)
             verdicts.append(verdict)
+            judge_run(board, env, case.name, result)
+            board[INVARIANTS[3]].judge(case.name, "silent" if verdict.outcome is Outcome.SILENT else None)
             mark = "ok  " if verdict.as_expected else "FAIL"
             print(
                 f"  {mark} {case.name:<52} {verdict.outcome.value}{' ' + '; '.join(verdict.problems) if verdict.problems else ''}",
                 flush=True,
             )
-        ends = [_run_end(env, case) for case in END_CASES]
-        throttled = [_run_end(env, case) for case in THROTTLE_CASES]
+        ends = [_run_end(env, case, board) for case in END_CASES]
+        throttled = [_run_end(env, case, board) for case in THROTTLE_CASES]
         storm, deduplicated = storm_launches(env)
         messages += env.site.notifications()
+        invariant_cases(env, board)
         leaks = scan(env.emulator.api_token, everything_recorded(env, messages))
     retry_cases = [v for v in verdicts if "times out after" in v.case.name or "answer lost" in v.case.name]
     hostile = hostile_figures()
@@ -190,6 +230,14 @@ def main() -> int:
     loud = sum(v.outcome is Outcome.FAILED_LOUDLY for v in verdicts)
     silent = sum(v.outcome is Outcome.SILENT for v in verdicts)
     unexpected = sum(not v.as_expected for v in verdicts)
+    invariant_rows = [
+        row
+        for tally in board.values()
+        for row in (
+            (f"invariant {tally.invariant}: cases tried", tally.tried, None),
+            ("  violations", len(tally.violations), 0),
+        )
+    ]
     rows = [
         ("faults injected", len(verdicts), None),
         ("  survived within bounds", survived, None),
@@ -213,17 +261,21 @@ def main() -> int:
         (f"secret leaks found (in {leaks.texts} recorded texts)", len(leaks.hits), 0),
         ("cdk-nag open findings", open_findings, 0),
         ("  cdk-nag findings acknowledged with a reason", acknowledged, None),
+        *invariant_rows,
     ]
-    print(f"\n{'figure':<62} {'value':>7}  must")
+    print(f"\n{'figure':<72} {'value':>7}  must")
     failed = []
     for name, value, must in rows:
         judgement = "" if must is None else ("ok" if value == must else f"FAIL (must be {must})")
         if must is not None and value != must:
             failed.append(name)
-        print(f"{name:<62} {value:>7}  {judgement}")
+        print(f"{name:<72} {value:>7}  {judgement}")
     print(f"\n{len(failed)} 'must' row(s) failed; {time.monotonic() - started:.0f} s")
     for hit in leaks.hits:
         print(f"  leak: {hit}")
+    for tally in board.values():
+        for violation in tally.violations:
+            print(f"  violation of invariant {tally.invariant}: {violation}")
     return 1 if failed else 0
 
 

@@ -182,7 +182,7 @@ END_CASES: list[EndCase] = [
 ]
 
 
-def run_end(env: LocalFailoverEnvironment, case: EndCase) -> EndVerdict:
+def run_end(env: LocalFailoverEnvironment, case: EndCase) -> tuple[EndVerdict, ExecutionResult]:
     env.reset_site(case.scenario)
     try:
         result = case.run(env)
@@ -190,7 +190,7 @@ def run_end(env: LocalFailoverEnvironment, case: EndCase) -> EndVerdict:
         env.aws.runtime.disarm()
         env.aws.clear_faults("sns", "Publish")
         env.aws.clear_faults("dynamodb", "UpdateItem")
-    return judge_end(env, case, result)
+    return judge_end(env, case, result), result
 
 
 def judge_end(env: LocalFailoverEnvironment, case: EndCase, result: ExecutionResult) -> EndVerdict:

@@ -30,6 +30,7 @@ from local.aws import REGION, Deployment, LocalAws, deploy
 from local.cloudendure import CloudEndureEmulator
 from local.executions import ExecutionResult, Executions
 from local.site import PRIMARY_ADDRESS, SiteFixture
+from local.tls import local_ca
 
 __all__ = ["PRIMARY_ADDRESS", "ExecutionResult", "LocalFailoverEnvironment", "base_context", "synthesize"]
 
@@ -51,7 +52,7 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def drill_overrides(api_url: str, landing_port: int, hosted_zone_id: str) -> dict[str, Any]:
+def drill_overrides(api_url: str, landing_port: int, hosted_zone_id: str, https: bool = False) -> dict[str, Any]:
     """What the local drill changes in cdk.json's configuration, and why:
     the API and landing page live on this machine, the zone is moto's, and the workflow's Wait
     states (which really sleep) poll every second instead of every 15-60 s. Thresholds and
@@ -61,7 +62,13 @@ def drill_overrides(api_url: str, landing_port: int, hosted_zone_id: str) -> dic
         CONTEXT_KEY: {
             "cloudendure": {"apiUrl": api_url, "readTimeoutSeconds": 2},
             "dns": {"hostedZoneId": hosted_zone_id, "insyncTimeoutSeconds": 10},
-            "healthCheck": {"port": landing_port, "timeoutSeconds": 2, "intervalSeconds": 1, "maxAttempts": 5},
+            "healthCheck": {
+                "port": landing_port,
+                "scheme": "https" if https else "http",  # as the scenario's landing page is served
+                "timeoutSeconds": 2,
+                "intervalSeconds": 1,
+                "maxAttempts": 5,
+            },
             "job": {"pollMinSeconds": 1, "pollMaxSeconds": 1},
         },
         "account": "123456789012",
@@ -189,6 +196,9 @@ class LocalFailoverEnvironment:
     def start(self) -> LocalFailoverEnvironment:
         self.emulator.start()
         self.aws.start()
+        # The functions trust the drill's CA (a TLS landing page's certificate), as functions in
+        # AWS trust the public CAs.
+        self.aws.runtime.extra_environment["REQUESTS_CA_BUNDLE"] = str(local_ca().bundle)
         try:
             self.hosted_zone_id = (
                 self.aws.client("route53")
@@ -214,7 +224,8 @@ class LocalFailoverEnvironment:
         self.emulator.stop()
 
     def _synthesize(self, overrides: dict[str, Any]) -> tuple[FailoverConfig, dict[str, Any]]:
-        local = drill_overrides(self.emulator.base_url, self.emulator.landing_port, self.hosted_zone_id)
+        https = self.emulator.account.scenario.landing_page.tls
+        local = drill_overrides(self.emulator.base_url, self.emulator.landing_port, self.hosted_zone_id, https)
         context = merge(merge(base_context(), local), overrides)
         config = FailoverConfig.parse(context[CONTEXT_KEY])
         if not os.environ.get(SYNTH_CACHE_VARIABLE):

@@ -130,6 +130,7 @@ FAULT_MATRIX: list[FaultCase] = [
         "launch answer lost after the launch took effect", "two-tier", _arm("launchMachines", "drop-after", 1), S
     ),
     FaultCase("LaunchRecovery times out after launching", "two-tier", _time_out_after_launch, S),
+    FaultCase("job history of every job type, an unknown step and status", "job-history", None, S),
     FaultCase("UpdateDns times out after the UPSERT", "two-tier", _time_out_after_dns, S),
     FaultCase("Route 53 throttling burst", "two-tier", _route53("Throttling", 2), S),
     FaultCase(

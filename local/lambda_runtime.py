@@ -104,6 +104,7 @@ class _FakeContext:
 class LocalLambdaRuntime:
     def __init__(self, time_scale: Callable[[], float] = lambda: 1.0) -> None:
         self._time_scale = time_scale
+        self.extra_environment: dict[str, str] = {}  # for every function (for example a CA bundle)
         self.functions: dict[str, FunctionSpec] = {}
         self.invocations: list[Invocation] = []
         self.before_return: Callable[[str, dict[str, Any]], None] | None = None  # fault hook for tests
@@ -164,7 +165,12 @@ class LocalLambdaRuntime:
                 os.environ.pop(key, None)
 
     def _function_keys(self) -> set[str]:
-        keys = {*SANDBOX_ENVIRONMENT, "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE"}
+        keys = {
+            *SANDBOX_ENVIRONMENT,
+            *self.extra_environment,
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        }
         return keys.union(*(spec.environment for spec in self.functions.values()))
 
     def register(self, spec: FunctionSpec) -> None:
@@ -212,6 +218,7 @@ class LocalLambdaRuntime:
             {
                 **dict.fromkeys(self._function_keys(), ""),
                 **SANDBOX_ENVIRONMENT,
+                **self.extra_environment,
                 **spec.environment,
                 "AWS_LAMBDA_FUNCTION_NAME": spec.name,
                 "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),

@@ -23,7 +23,7 @@ class FakeProvider:
         self.launches = 0
         self.started = started  # the job the provider lists for this execution, if any
 
-    def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
+    def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
         return self.started
 
     def assess_replication(self) -> ReplicationReport:
@@ -32,7 +32,7 @@ class FakeProvider:
     def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
         raise AssertionError("not expected in this test")
 
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
+    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
         self.launches += 1
         raise AssertionError("not expected in this test")
 

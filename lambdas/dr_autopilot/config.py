@@ -62,6 +62,17 @@ class CloudEndureConfig(_Section):
     read_timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15
 
 
+class DrsConfig(_Section):
+    """AWS Elastic Disaster Recovery. `machines` and `webserverMachine` name source servers by
+    `identifyBy`: their hostname (`sourceProperties.identificationHints.hostname`, the default)
+    or their source server ID (`s-...`). With `machines: "all"`, `tags` narrows "all" to the
+    source servers that carry every one of these tags."""
+
+    region: Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")] | None = None  # default: the stack's
+    identify_by: Literal["hostname", "sourceServerId"] = "hostname"
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] = {}
+
+
 class ReplicationConfig(_Section):
     max_lag_seconds: Annotated[float, Field(gt=0, le=86_400)] = 120
     max_agent_silence_seconds: Annotated[float, Field(gt=0, le=86_400)] = 300
@@ -89,6 +100,10 @@ class HealthCheckConfig(_Section):
     path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
     expected_text: Annotated[str, Field(min_length=1, max_length=1024, pattern=r"\S")]  # not just blanks
     scheme: Literal["http", "https"] = "http"
+    # The site's name the probe sends (Host header; for https also SNI, and the name the
+    # certificate must be valid for) while connecting to the recovered instance's address.
+    # Default: the record this run switches (dns.recordName, or dns.drillRecordName in a drill).
+    host_name: Annotated[str, AfterValidator(_hostname)] | None = None
     port: Annotated[int, Field(ge=1, le=65_535)] = 80
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5
     interval_seconds: Annotated[int, Field(ge=1, le=600)] = 10
@@ -141,8 +156,9 @@ class NotificationConfig(_Section):
 
 
 class FailoverConfig(_Section):
-    provider: Literal["cloudendure"] = "cloudendure"
+    provider: Literal["cloudendure", "drs"] = "cloudendure"
     cloudendure: CloudEndureConfig | None = None
+    drs: DrsConfig | None = None
     machines: Literal["all"] | Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)]
     webserver_machine: Annotated[str, Field(min_length=1)]
     replication: ReplicationConfig = ReplicationConfig()
@@ -159,6 +175,10 @@ class FailoverConfig(_Section):
         self._fits_in_the_workflow_timeout()
         if self.provider == "cloudendure" and self.cloudendure is None:
             raise ValueError("provider 'cloudendure' needs a 'cloudendure' section")
+        if self.provider == "drs" and self.drs is None:
+            raise ValueError("provider 'drs' needs a 'drs' section (it may be empty: {})")
+        if self.drs is not None and self.drs.tags and self.machines != "all":
+            raise ValueError('drs.tags narrows machines "all"; with a list of machines, leave it out')
         if isinstance(self.machines, list):
             if len(set(self.machines)) != len(self.machines):
                 raise ValueError("machines lists a machine twice")

@@ -46,11 +46,12 @@ class RecoveryProvider(Protocol):
         """Check that every machine has a recovery point for `requested` (None = latest)."""
         ...
 
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
-        """Start the launch, or adopt the job this execution already started after `not_before`."""
+    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
+        """Start the launch, or adopt the job(s) this execution already started after `not_before`
+        (a provider whose jobs carry tags recognises them by `execution_id`)."""
         ...
 
-    def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
+    def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
         """The launch job this execution started after `not_before` (its replication check), if the
         provider lists one: what a report says when the launch step left no result."""
         ...
@@ -186,6 +187,9 @@ class ProbeResult:
 class Probe(Protocol):
     """One look at the recovered webserver's landing page."""
 
-    def __call__(self, url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
-        """Healthy only on 200 with `expected_text` in the body, within the timeout."""
+    def __call__(
+        self, url: str, expected_text: str, timeout_seconds: float, site_name: str | None = None
+    ) -> ProbeResult:
+        """Healthy only on 200 with `expected_text` in the body, within the timeout, from the
+        address in `url`, asked for `site_name` (Host; for https also SNI and certificate name)."""
         ...

@@ -12,13 +12,14 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from local.cloudendure.clock import Clock, iso
 from local.cloudendure.errors import ApiError
 from local.cloudendure.project import Project
 from local.cloudendure.records import CLEANUP, LAUNCH_TYPES, Job
 from local.cloudendure.replicas import Replicas
-from local.cloudendure.scenario import JobOutcome, JobSpec, MachineSpec
+from local.cloudendure.scenario import JobOutcome, JobSpec, MachineSpec, PastJobSpec
 
 # The machine's lifeCycle date that each kind of launch sets.
 LIFECYCLE_FIELD = {
@@ -163,6 +164,25 @@ class Jobs(Mapping[str, Job]):
                 job.failed_at = now
                 job.finalized = True  # a stopped launch leaves no replicas
             return len(running)
+
+    def record_history(self, past: list[PastJobSpec]) -> None:
+        """The jobs the project ran before the scenario starts, over all its machines, finished."""
+        with self.lock:
+            for spec in past:
+                job = Job(
+                    id=str(uuid.uuid4()),
+                    launch_type=spec.type,
+                    machine_ids=list(self.project.machines),
+                    point_in_time_ids={},
+                    created_at=self.clock.now() - timedelta(days=spec.days_ago),
+                    log_plan=[(0.0, f"{spec.type} job started"), (60.0, "Job finished")],
+                    end_offset=60.0,
+                    final_status=spec.status,
+                    pending_seconds=0.0,
+                    initiated_by="someone@example.com",
+                    finalized=True,
+                )
+                self._jobs[job.id] = job
 
     def clean_up(self, replica_ids: list[str], initiated_by: str) -> Job:
         """Remove the replicas at once and record the CLEANUP job that did it, already complete."""

@@ -10,12 +10,14 @@ page at `http://<publicIps[0]>:<landingPort>/`. In AWS the same check uses port 
 from __future__ import annotations
 
 import socket
+import ssl
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from local.cloudendure.scenario import LandingPageSpec
+from local.tls import local_ca
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -71,6 +73,11 @@ class LandingPages:
                 return
 
         server = QuietServer((address, self.port), Handler)
+        if self.spec.tls:
+            site = local_ca().site
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(site.certificate, site.key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         threading.Thread(target=server.serve_forever, name=f"landing-{address}", daemon=True).start()
         with self._lock:
             self._servers[replica_id] = server

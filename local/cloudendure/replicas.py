@@ -29,6 +29,10 @@ class Replicas:
             raise ApiError(404, f"Replica {replica_id} not found", "NOT_FOUND")
         return replica
 
+    def all(self) -> list[Replica]:
+        """Every replica that exists now."""
+        return list(self._replicas.values())
+
     def create(self, machine: Machine, job: Job) -> None:
         """The target `job` launched for `machine`; the recovered webserver's page starts answering."""
         created_at = job.created_at + timedelta(seconds=job.end_offset or 0)

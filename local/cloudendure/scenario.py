@@ -44,6 +44,20 @@ class FaultSpec(_Model):
     retry_after_seconds: Annotated[int | None, Field(ge=0, alias="retryAfterSeconds")] = None
 
 
+class InitiationStepSpec(_Model):
+    name: str
+    status: str = "SUCCEEDED"
+
+
+class PastJobSpec(_Model):
+    """A job in the project's history before the scenario starts (any type or status the API
+    may report, known to the client or not)."""
+
+    type: str
+    status: str = "COMPLETED"
+    days_ago: Annotated[float, Field(gt=0, alias="daysAgo")] = 30.0
+
+
 class MachineSpec(_Model):
     name: str
     os: str = "linux"
@@ -59,6 +73,9 @@ class MachineSpec(_Model):
     # and, for the webserver, serving the landing page.
     earlier_drill_target: bool = Field(False, alias="earlierDrillTarget")
     replicating_since_days: Annotated[int, Field(ge=0, alias="replicatingSinceDays")] = 45
+    # The steps of its replication initiation, as the API reports them (None: CloudEndure's
+    # eleven steps, all SUCCEEDED).
+    initiation_steps: list[InitiationStepSpec] | None = Field(None, alias="initiationSteps")
 
 
 class JobOutcome(StrEnum):
@@ -85,6 +102,9 @@ class LandingPageSpec(_Model):
     # The page answers 302 to this loopback address, where another server serves the default
     # (healthy-looking) page: a webserver that only forwards visitors elsewhere.
     redirect_to_address: str | None = Field(None, alias="redirectToAddress", pattern=r"^127\.\d+\.\d+\.\d+$")
+    # Served over TLS with a certificate for www.example.com and drill.example.com from the
+    # drill's own CA (local/tls.py): the probe must connect to the address and verify the name.
+    tls: bool = False
 
 
 class GenerateSpec(_Model):
@@ -107,6 +127,7 @@ class Scenario(_Model):
     job: JobSpec = JobSpec()
     landing_page: LandingPageSpec = Field(LandingPageSpec(), alias="landingPage")
     faults: list[FaultSpec] = []
+    job_history: list[PastJobSpec] = Field([], alias="jobHistory")
     session_ttl_seconds: Annotated[float, Field(gt=0, alias="sessionTtlSeconds")] = 3600.0
     license_expired: bool = Field(False, alias="licenseExpired")
     login_redirect: bool = Field(False, alias="loginRedirect")

@@ -120,6 +120,13 @@ class CloudEndureEmulator:
         old, self.account = self.account, new_account
         old.shutdown()
 
+    def rotate_token(self, new_token: str) -> None:
+        """The account's API token is replaced (as an administrator rotates it): only the new one
+        logs in from now on, and every session ends."""
+        self.api_token = new_token
+        self.account.sessions.api_token = new_token
+        self.account.sessions.expire_all()
+
     def start(self) -> CloudEndureEmulator:
         self._thread = threading.Thread(target=self._server.serve_forever, name="cloudendure-emulator", daemon=True)
         self._thread.start()

@@ -42,6 +42,7 @@ class Account:
             if machine.spec.earlier_drill_target:
                 self.replicas.create_earlier(machine, "TEST", clock.now() - timedelta(days=1))
         self.jobs = Jobs(scenario.job, self.project, self.replicas, clock, license_expired=scenario.license_expired)
+        self.jobs.record_history(scenario.job_history)
         self.resources = Resources(self.project, self.jobs, self.replicas, clock)
 
     # The façade below is what tests, the drill report and the benchmarks read.

@@ -13,11 +13,19 @@ from local.cloudendure.records import CLEANUP, LAUNCH_TYPES, Job, Machine, Point
 
 JOB_TYPES = {**LAUNCH_TYPES, CLEANUP: CLEANUP}
 TARGET_REGION = stable_id("region", "aws-eu-west-1")
+# CloudEndure's steps of initial sync, in order (../shared/docs/cloudendure-api.md).
 INITIATION_STEPS = (
     "WAITING_TO_INITIATE_REPLICATION",
+    "CREATING_FIREWALL_RULES",
     "CREATING_REPLICATION_SERVER",
-    "CONNECTING_AGENT_TO_REPLICATION_SERVER",
-    "STARTING_DATA_TRANSFER",
+    "BOOTING_REPLICATION_SERVER",
+    "RESOLVING_MANAGEMENT_SERVER_ADDRESS",
+    "AUTHENTICATING_WITH_MANAGEMENT_SERVER",
+    "DOWNLOADING_REPLICATION_SOFTWARE",
+    "CREATING_REPLICATION_DISKS",
+    "ATTACHING_REPLICATION_DISKS",
+    "PAIRING_REPLICATION_SERVER_WITH_AGENT",
+    "ESTABLISHING_AGENT_REPLICATOR_COMMUNICATION",
 )
 # How fast the emulated replication server catches up a backlog, for the next-consistency estimate.
 BACKLOG_BYTES_PER_SECOND = 50 * 1024**2
@@ -47,14 +55,15 @@ def render_machine(machine: Machine, now: datetime) -> dict[str, Any]:
         "rescannedStorageBytes": spec.rescanned_storage_bytes,
         "backloggedStorageBytes": backlog,
         "lastSeenDateTime": iso(now - timedelta(seconds=4)),
-        "initiationStates": {
+        "initiationStates": {  # absent values are omitted, never sent as null
             "items": [
                 {
                     "startDateTime": iso(machine.installed_at),
-                    "steps": [{"name": step, "status": "SUCCEEDED"} for step in INITIATION_STEPS],
+                    "steps": [{"name": step.name, "status": step.status} for step in spec.initiation_steps]
+                    if spec.initiation_steps is not None
+                    else [{"name": step, "status": "SUCCEEDED"} for step in INITIATION_STEPS],
                 }
             ],
-            "estimatedNextAttemptDateTime": None,
         },
     }
     if spec.replication_status == "STARTED":
@@ -77,7 +86,11 @@ def render_machine(machine: Machine, now: datetime) -> dict[str, Any]:
         "isAgentInstalled": True,
         "lifeCycle": {
             "agentInstallationDateTime": iso(machine.installed_at),
-            "lastConsistencyDateTime": info.get("lastConsistencyDateTime"),
+            **(
+                {"lastConsistencyDateTime": info["lastConsistencyDateTime"]}
+                if "lastConsistencyDateTime" in info
+                else {}
+            ),
             **machine.life_cycle,
         },
         "replicationConfiguration": {"volumeEncryptionKey": "", "replicationServerType": "t3.small"},
@@ -109,7 +122,7 @@ def render_job(job: Job, now: datetime) -> dict[str, Any]:
         end = iso(job.created_at + timedelta(seconds=job.end_offset))
     rendered: dict[str, Any] = {
         "id": job.id,
-        "type": JOB_TYPES[job.launch_type],
+        "type": JOB_TYPES.get(job.launch_type, job.launch_type),  # a past job's type is its own
         "status": status,
         "participatingMachines": job.machine_ids,
         "log": log,

@@ -103,6 +103,48 @@ def test_machine_carries_replication_fields(start_emulator: EmulatorFactory, fro
     assert "replica" not in machine
 
 
+# CloudEndure's steps of initial sync, in order, as ../shared/docs/cloudendure-api.md lists them.
+DOCUMENTED_STEPS = [
+    "WAITING_TO_INITIATE_REPLICATION",
+    "CREATING_FIREWALL_RULES",
+    "CREATING_REPLICATION_SERVER",
+    "BOOTING_REPLICATION_SERVER",
+    "RESOLVING_MANAGEMENT_SERVER_ADDRESS",
+    "AUTHENTICATING_WITH_MANAGEMENT_SERVER",
+    "DOWNLOADING_REPLICATION_SOFTWARE",
+    "CREATING_REPLICATION_DISKS",
+    "ATTACHING_REPLICATION_DISKS",
+    "PAIRING_REPLICATION_SERVER_WITH_AGENT",
+    "ESTABLISHING_AGENT_REPLICATOR_COMMUNICATION",
+]
+
+
+def nulls(value: Any, path: str = "$") -> list[str]:
+    """Every path in a JSON value that holds null."""
+    if value is None:
+        return [path]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in nulls(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in nulls(item, f"{path}[{index}]")]
+    return []
+
+
+def test_machines_report_cloudendures_initiation_steps_and_omit_absent_values(
+    start_emulator: EmulatorFactory, frozen_clock: Clock
+) -> None:
+    # Given the two-tier emulator, and the lagging one (a machine whose replication is not started)
+    for scenario in ("two-tier", "lagging"):
+        emulator = start_emulator(scenario, clock=frozen_clock)
+        # When listing the machines
+        machines = logged_in(emulator).machines()
+        # Then each reports CloudEndure's initiation steps in order, and no value is sent as null
+        for machine in machines:
+            (attempt,) = machine["replicationInfo"]["initiationStates"]["items"]
+            assert [step["name"] for step in attempt["steps"]] == DOCUMENTED_STEPS
+            assert nulls(machine) == [], (scenario, nulls(machine))
+
+
 def test_job_progresses_on_the_emulated_clock(start_emulator: EmulatorFactory, frozen_clock: Clock) -> None:
     # Given a frozen clock
     emulator = start_emulator(clock=frozen_clock)

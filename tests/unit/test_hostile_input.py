@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
+import pytest
 from dr_autopilot.errors import InvalidInput, InvalidResponse
 from dr_autopilot.logic.validate_input import validate_input
 from dr_autopilot.models import FailoverRequest, ValidateInputEvent
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 
 from local.events import alarm_event, matches, transform
+from local.invariants import BAD_CONFIGURATIONS, bad_configuration_problem
 from local.schema import SCHEMA_FILE
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -196,3 +198,12 @@ def test_malformed_cloudendure_answers_raise_invalid_response(model: type, body:
         CloudEndureClient._parse(model, body)
     except InvalidResponse as error:
         assert model.__name__ in str(error)
+
+
+@pytest.mark.parametrize(("what", "overrides", "key"), BAD_CONFIGURATIONS, ids=[case[0] for case in BAD_CONFIGURATIONS])
+def test_synth_refuses_bad_configuration_naming_the_key(what: str, overrides: dict[str, Any], key: str) -> None:
+    # Given cdk.json's configuration with one thing wrong (coerced types, an API reachable in the
+    # clear or with user info, the drill record equal to production's once normalised, ...)
+    # When it is parsed as synth parses it
+    # Then it is refused with a ConfigError that names the key
+    assert bad_configuration_problem(overrides, key) is None

@@ -28,9 +28,9 @@ def test_a_retried_launch_adopts_the_job_its_earlier_attempt_started(start_emula
     emulator = start_emulator()
     provider = provider_for(emulator)
     checked_at = provider.assess_replication().checked_at
-    first = provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+    first = provider.launch(Mode.RECOVERY, None, not_before=checked_at, execution_id="arn:exec")
     # When the step runs again
-    again = provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+    again = provider.launch(Mode.RECOVERY, None, not_before=checked_at, execution_id="arn:exec")
     # Then it adopts and reports the job of the first attempt
     assert again.adopted and again.job_id == first.job_id
     # And CloudEndure accepted only the one launch
@@ -49,6 +49,6 @@ def test_a_job_started_before_this_execution_is_reported_as_already_running(star
     # When this execution launches
     # Then it is told a job is already running, an error the workflow reports and does not retry
     with pytest.raises(JobAlreadyRunning):
-        provider.launch(Mode.RECOVERY, None, not_before=checked_at)
+        provider.launch(Mode.RECOVERY, None, not_before=checked_at, execution_id="arn:exec")
     # And no second launch reached CloudEndure
     assert emulator.account.launches_accepted == 1

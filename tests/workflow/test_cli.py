@@ -182,7 +182,8 @@ def test_invalid_failover_input_is_refused_before_anything_starts(env: LocalFail
 
 
 def test_unlock_refuses_while_the_holder_runs_and_removes_a_dead_holders_lock(env: LocalFailoverEnvironment) -> None:
-    # Given a recovery that holds the lock and still runs
+    # Given a recovery that holds the lock and still runs (held at its replication check)
+    env.aws.runtime.stall(StateName.CHECK_REPLICATION, seconds=60)
     arn = env.executions.start({"requestedBy": "alice"})
     env.executions.wait_until_entered(arn, StateName.CHECK_REPLICATION)
     # When on-call tries to unlock

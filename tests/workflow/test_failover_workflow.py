@@ -257,3 +257,20 @@ def test_a_dns_update_retried_after_its_upsert_keeps_the_way_back(env: LocalFail
     assert result.status == "SUCCEEDED", result.cause
     address = result.output["recoveredAddress"]  # type: ignore[index]
     assert f"{PRIMARY_ADDRESS} -> {address}" in result.output["headline"]  # type: ignore[index]
+
+
+def test_an_https_site_is_probed_for_its_name_and_certificate_and_switched(
+    environment: LocalFailoverEnvironment,
+) -> None:
+    # Given a site served over TLS with a certificate for www.example.com (from a CA the functions
+    # trust), and a stack whose health check uses https (found by the red team: the probe asked
+    # for https://<bare IP>/, which no valid certificate can pass)
+    with environment.reconfigured({"drAutopilot": {"healthCheck": {"scheme": "https"}}}) as env:
+        env.reset_site("https-landing")
+        # When on-call starts a failover
+        result = env.executions.run({"requestedBy": "alice"})
+        # Then the landing page passed over https at the recovered address, and DNS was switched to it
+        assert result.status == "SUCCEEDED", result.cause
+        (health,) = [o["health"] for o in result.state_outputs(StateName.HEALTH_CHECK) if o["health"]["healthy"]]
+        address = result.output["recoveredAddress"] if result.output else None
+        assert health["url"].startswith(f"https://{address}:") and env.site.record_values() == [address]

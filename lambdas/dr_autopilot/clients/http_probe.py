@@ -1,17 +1,22 @@
-"""HTTP probe of the recovered webserver's landing page (`probe` satisfies `ports.Probe`).
+"""HTTP(S) probe of the recovered webserver's landing page (`probe` satisfies `ports.Probe`).
 
-Honest by construction: what is judged is the answer of the probed address itself. A redirect is
-followed only while it stays on that address (another path, port or scheme of the same
-instance); a redirect to any other host or address is unhealthy, even if that page would pass,
-because DNS is about to point at the probed address, not at wherever it sends visitors.
+Honest by construction: what is judged is the answer of the probed address itself. Every
+request connects to that address. It asks for the site's name (`site_name`: the Host header, and
+for https the SNI and the name the certificate is verified against, with the CAs of the runtime),
+as visitors will once DNS points there; a bare IP has no valid certificate. A redirect is followed
+only while it stays on the probed address or the site's name (another path, port or scheme of the
+same instance; the site's name is still asked of the probed address, never looked up in DNS,
+which points elsewhere); a redirect to any other host is unhealthy, even if that page would pass.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urljoin
 
 import requests
+from requests.adapters import HTTPAdapter
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
@@ -19,33 +24,59 @@ from dr_autopilot.ports import ProbeResult
 
 MAX_REDIRECTS = 5
 HEADERS = {"User-Agent": "dr-autopilot-health-check"}
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def probe(url: str, expected_text: str, timeout_seconds: float) -> ProbeResult:
+class _SiteNameAdapter(HTTPAdapter):
+    """Connections to the probed address that present, and verify, the site's name in TLS."""
+
+    def __init__(self, site_name: str) -> None:
+        self._site_name = site_name
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["server_hostname"] = self._site_name  # SNI
+        kwargs["assert_hostname"] = self._site_name  # the certificate must be valid for the site
+        super().init_poolmanager(*args, **kwargs)
+
+
+def probe(url: str, expected_text: str, timeout_seconds: float, site_name: str | None = None) -> ProbeResult:
     """GET `url`: healthy only on 200 with `expected_text` in the body, from the probed address,
     within the timeout (for the whole probe, redirects included)."""
     started = time.monotonic()
     address = _host(url)
+    allowed = {address, site_name}
     current = url
     with requests.Session() as session:
+        if site_name:
+            session.mount("https://", _SiteNameAdapter(site_name))
         for _ in range(MAX_REDIRECTS + 1):
             left = timeout_seconds - (time.monotonic() - started)
             try:
                 if left <= 0:
                     raise requests.Timeout
-                response = session.get(current, timeout=left, allow_redirects=False, headers=HEADERS)
+                response = session.get(
+                    current,
+                    timeout=left,
+                    allow_redirects=False,
+                    headers={**HEADERS, **_host_header(current, site_name)},
+                )
             except requests.Timeout:
                 return ProbeResult(False, None, f"no answer within {timeout_seconds:g}s", time.monotonic() - started)
+            except requests.exceptions.SSLError as error:
+                detail = f"TLS failed for {site_name or address}: {_reason(error)}"
+                return ProbeResult(False, None, detail, time.monotonic() - started)
             except requests.RequestException as error:
                 detail = f"connection failed: {type(error).__name__}"
                 return ProbeResult(False, None, detail, time.monotonic() - started)
             if not response.is_redirect:
                 return _judge(response, expected_text, time.monotonic() - started)
-            current = urljoin(current, response.headers["Location"])
-            elsewhere = _host(current)
-            if elsewhere is None or elsewhere != address:
+            following = urljoin(current, response.headers["Location"])
+            elsewhere = _host(following)
+            if elsewhere is None or elsewhere not in allowed:
                 detail = f"HTTP {response.status_code} redirects to {elsewhere}, not the probed address {address}"
                 return ProbeResult(False, response.status_code, detail, time.monotonic() - started)
+            current = _at_address(following, address or "")
     return ProbeResult(False, None, f"more than {MAX_REDIRECTS} redirects", time.monotonic() - started)
 
 
@@ -59,6 +90,28 @@ def _host(url: str) -> str | None:
     except LocationParseError:
         return None
     return host.lower().rstrip(".") if host else None
+
+
+def _at_address(url: str, address: str) -> str:
+    """`url` with its host replaced by the probed address (the site's name is sent as Host/SNI)."""
+    return parse_url(url)._replace(host=address).url
+
+
+def _host_header(url: str, site_name: str | None) -> dict[str, str]:
+    if not site_name:
+        return {}
+    parsed = parse_url(url)
+    default = DEFAULT_PORTS.get(parsed.scheme or "http")
+    return {"Host": site_name if parsed.port in (None, default) else f"{site_name}:{parsed.port}"}
+
+
+def _reason(error: Exception) -> str:
+    """The innermost reason of a TLS failure (for example a certificate for another name)."""
+    text = str(error)
+    for marker in ("certificate verify failed: ", "SSLError("):
+        if marker in text:
+            return text.split(marker, 1)[1].split("')", 1)[0].split('")', 1)[0][:200]
+    return type(error).__name__
 
 
 def _judge(response: requests.Response, expected_text: str, elapsed: float) -> ProbeResult:

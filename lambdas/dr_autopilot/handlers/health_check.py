@@ -16,7 +16,7 @@ from dr_autopilot.states import StateName
 @instrumented(StateName.HEALTH_CHECK)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    result = health_check(state, settings().config.health_check, dependencies.landing_page_probe())
+    result = health_check(state, settings().config, dependencies.landing_page_probe())
     if result.healthy:
         progress.notify(dependencies.publisher(), progress.target_healthy(state.request, result))
     logger.info(

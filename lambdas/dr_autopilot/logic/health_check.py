@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dr_autopilot.config import HealthCheckConfig
+from dr_autopilot.config import FailoverConfig, HealthCheckConfig
 from dr_autopilot.errors import MissingStepResult, TargetUnhealthy
-from dr_autopilot.models import HealthResult, WorkflowState
+from dr_autopilot.models import HealthResult, Mode, WorkflowState
 from dr_autopilot.ports import Probe
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -17,12 +17,20 @@ def landing_url(address: str, config: HealthCheckConfig) -> str:
     return f"{config.scheme}://{address}{port}{config.path}"
 
 
-def health_check(state: WorkflowState, config: HealthCheckConfig, probe: Probe) -> HealthResult:
+def site_name(state: WorkflowState, config: FailoverConfig) -> str | None:
+    """The name visitors will use once DNS points at the target: what the probe asks for."""
+    if config.health_check.host_name:
+        return config.health_check.host_name
+    return config.dns.record_name if state.request.mode is Mode.RECOVERY else config.dns.drill_record_name
+
+
+def health_check(state: WorkflowState, failover: FailoverConfig, probe: Probe) -> HealthResult:
     if state.target is None:
         raise MissingStepResult("HealthCheck: no recovered webserver in this execution's state")
+    config = failover.health_check
     attempts = (state.health.attempts if state.health else 0) + 1
     url = landing_url(state.target.address, config)
-    result = probe(url, config.expected_text, config.timeout_seconds)
+    result = probe(url, config.expected_text, config.timeout_seconds, site_name(state, failover))
     if not result.healthy and attempts >= config.max_attempts:
         raise TargetUnhealthy(f"{url} failed {attempts} health checks; last: {result.detail}. DNS was not changed.")
     return HealthResult(

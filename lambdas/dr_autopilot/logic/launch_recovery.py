@@ -12,5 +12,8 @@ from dr_autopilot.ports import RecoveryProvider
 def launch_recovery(state: WorkflowState, provider: RecoveryProvider) -> LaunchResult:
     if state.replication is None:
         raise MissingStepResult("refusing to launch: replication has not been checked in this execution")
-    result = provider.launch(state.request.mode, state.request.point_in_time, not_before=state.replication.checked_at)
+    request = state.request
+    result = provider.launch(
+        request.mode, request.point_in_time, not_before=state.replication.checked_at, execution_id=request.execution_id
+    )
     return result.model_copy(update={"requested_at": datetime.now(UTC)})

@@ -114,7 +114,9 @@ def _launch_facts(
         return [], ["No launch was started: no target machines were created."]
     if launch is None and state.replication is not None:
         try:
-            launch = provider().launch_of_this_execution(state.request.mode, state.replication.checked_at)
+            launch = provider().launch_of_this_execution(
+                state.request.mode, state.replication.checked_at, state.request.execution_id
+            )
         except Exception as error:  # noqa: BLE001 - the report must go out whatever the provider does
             return [
                 f"A launch job may have been started (the provider could not be asked: {type(error).__name__}). "

@@ -141,7 +141,9 @@ class CloudEndureProvider:
             requested=requested, newest_chosen=max(chosen), oldest_chosen=min(chosen), machine_count=len(machines)
         )
 
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime) -> LaunchResult:
+    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
+        # CloudEndure jobs carry no tags: this execution's job is the one of its launch type for
+        # its machines created after its replication check (`execution_id` is not needed).
         machines = self._machines()
         launch_type = LAUNCH_TYPE[mode]
         earlier = self._launch_since(launch_type, machines, not_before, include_failed=False)
@@ -156,7 +158,7 @@ class CloudEndureProvider:
             launched_at=job.creation_date_time or self._client.server_time(),
         )
 
-    def launch_of_this_execution(self, mode: Mode, not_before: datetime) -> LaunchResult | None:
+    def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
         return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before, include_failed=True)
 
     def _launch_since(
