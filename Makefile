@@ -2,6 +2,7 @@
 #
 #   make drill              the local failover drill (two-tier scenario), set-up included
 #   make drill SCENARIO=lagging   a failure path (also: job-fails, stuck-job, unhealthy-landing, ...)
+#   make drill PROVIDER=drs       the same drill against the local AWS Elastic Disaster Recovery
 #   make test               lint, types and every test, set-up included (CI runs exactly this)
 #   make bench              benchmark scripts that print figures
 #   make reliability        fault matrix, alarm storm, hostile inputs, leak scan, cdk-nag: the figures table
@@ -12,6 +13,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= two-tier
+PROVIDER ?= cloudendure
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export CDK_DISABLE_CLI_TELEMETRY = true
 
@@ -30,7 +32,7 @@ $(VENV)/.installed: requirements.txt lambdas/requirements.txt pyproject.toml pac
 setup: $(VENV)/.installed
 
 drill: setup
-	$(BIN)/python -m local.drill --scenario $(SCENARIO)
+	$(BIN)/python -m local.drill --provider $(PROVIDER) --scenario $(SCENARIO)
 
 TYPED := lambdas local infrastructure dr_autopilot_cli benchmarks app.py
 

@@ -20,9 +20,11 @@ from infrastructure.constructs.workflow import FailoverWorkflow
 class DrAutopilotStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: FailoverConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        assert config.cloudendure is not None  # the configuration requires the section for this provider
-        api_token = secretsmanager.Secret.from_secret_name_v2(
-            self, "ApiToken", config.cloudendure.api_token_secret_name
+        # CloudEndure's API token lives in Secrets Manager; DRS needs none (its calls are IAM-signed).
+        api_token = (
+            secretsmanager.Secret.from_secret_name_v2(self, "ApiToken", config.cloudendure.api_token_secret_name)
+            if config.provider == "cloudendure" and config.cloudendure is not None
+            else None
         )
         notifications = Notifications(self, "Notifications", config=config.notifications)
         tables = FailoverTables(self, "Tables")

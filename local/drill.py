@@ -20,7 +20,10 @@ from dr_autopilot.states import StateName
 from pydantic import ValidationError
 
 from local.cloudendure import ScenarioError, available_scenarios
+from local.drs import ScenarioError as DrsScenarioError
+from local.drs import available_scenarios as drs_scenarios
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
+from local.providers import PROVIDERS
 from local.report import build_report, payload_json, render_report
 
 
@@ -75,7 +78,12 @@ class Progress:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.drill", description=__doc__.splitlines()[0])
-    parser.add_argument("--scenario", default="two-tier", help=f"emulator scenario: {', '.join(available_scenarios())}")
+    parser.add_argument("--provider", choices=PROVIDERS, default="cloudendure", help="the recovery provider to drill")
+    parser.add_argument(
+        "--scenario",
+        default="two-tier",
+        help=f"scenario: CloudEndure {', '.join(available_scenarios())}; DRS {', '.join(drs_scenarios())}",
+    )
     parser.add_argument("--time-scale", type=float, default=60.0, help="emulated seconds per real second (default 60)")
     parser.add_argument("--machine-count", type=int, help="machines in the 'large' scenario")
     parser.add_argument("--mode", choices=["recovery", "drill"], default="recovery")
@@ -96,13 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(f"error: invalid failover input: {describe(error)}", file=sys.stderr)
         return 2
-    print(f"DR Autopilot local drill: scenario {args.scenario!r}, emulator time scale {args.time_scale:g}x", flush=True)
-    print("  starting the CloudEndure emulator and local AWS, synthesizing the CDK app ...", flush=True)
+    emulator = "local DRS" if args.provider == "drs" else "CloudEndure emulator"
+    print(
+        f"DR Autopilot local drill: {args.provider}, scenario {args.scenario!r}, emulator time scale {args.time_scale:g}x",
+        flush=True,
+    )
+    print(f"  starting the {emulator} and local AWS, synthesizing the CDK app ...", flush=True)
     try:
         env = LocalFailoverEnvironment(
-            args.scenario, time_scale=args.time_scale, machine_count=args.machine_count
+            args.scenario, provider=args.provider, time_scale=args.time_scale, machine_count=args.machine_count
         ).start()
-    except ScenarioError as error:
+    except (ScenarioError, DrsScenarioError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     try:

@@ -27,8 +27,8 @@ from typing import Any
 from dr_autopilot.config import CONTEXT_KEY, FailoverConfig
 
 from local.aws import REGION, Deployment, LocalAws, deploy
-from local.cloudendure import CloudEndureEmulator
 from local.executions import ExecutionResult, Executions
+from local.providers import ProviderName, local_provider
 from local.site import PRIMARY_ADDRESS, SiteFixture
 from local.tls import local_ca
 
@@ -170,6 +170,7 @@ class LocalFailoverEnvironment:
         self,
         scenario: str = "two-tier",
         *,
+        provider: ProviderName = "cloudendure",
         time_scale: float = 60.0,
         machine_count: int | None = None,
         overrides: dict[str, Any] | None = None,
@@ -181,7 +182,8 @@ class LocalFailoverEnvironment:
         self.scenario = scenario
         self.time_scale = time_scale
         self._overrides = overrides or {}
-        self.emulator = CloudEndureEmulator(scenario, time_scale=time_scale, machine_count=machine_count)
+        self.provider = local_provider(provider, scenario, time_scale, machine_count)
+        self.emulator: Any = self.provider.emulator  # the provider's own emulator, for tests that look inside
         self.aws = LocalAws(interpreter_time_scale=interpreter_time_scale)
         self.synth_seconds = 0.0
         self._deployments = 0
@@ -194,11 +196,12 @@ class LocalFailoverEnvironment:
         self.stop()
 
     def start(self) -> LocalFailoverEnvironment:
-        self.emulator.start()
+        self.provider.start()
         self.aws.start()
         # The functions trust the drill's CA (a TLS landing page's certificate), as functions in
-        # AWS trust the public CAs.
+        # AWS trust the public CAs; and they reach the local provider.
         self.aws.runtime.extra_environment["REQUESTS_CA_BUNDLE"] = str(local_ca().bundle)
+        self.aws.runtime.extra_environment.update(self.provider.function_environment())
         try:
             self.hosted_zone_id = (
                 self.aws.client("route53")
@@ -208,10 +211,10 @@ class LocalFailoverEnvironment:
             started = time.monotonic()
             config, template = self._synthesize(self._overrides)
             self.synth_seconds = time.monotonic() - started
-            assert config.cloudendure is not None  # the configuration requires the section for this provider
-            self.aws.client("secretsmanager").create_secret(
-                Name=config.cloudendure.api_token_secret_name, SecretString=self.emulator.api_token
-            )
+            if config.provider == "cloudendure" and config.cloudendure is not None:
+                self.aws.client("secretsmanager").create_secret(
+                    Name=config.cloudendure.api_token_secret_name, SecretString=self.emulator.api_token
+                )
             self._deploy(config, template)
             self.reset_site()
         except BaseException:
@@ -221,18 +224,20 @@ class LocalFailoverEnvironment:
 
     def stop(self) -> None:
         self.aws.stop()
-        self.emulator.stop()
+        self.provider.stop()
 
     def _synthesize(self, overrides: dict[str, Any]) -> tuple[FailoverConfig, dict[str, Any]]:
-        https = self.emulator.account.scenario.landing_page.tls
-        local = drill_overrides(self.emulator.base_url, self.emulator.landing_port, self.hosted_zone_id, https)
-        context = merge(merge(base_context(), local), overrides)
+        https = self.provider.landing_tls
+        local = drill_overrides(self.emulator.base_url, self.provider.landing_port, self.hosted_zone_id, https)
+        context = merge(merge(merge(base_context(), local), self.provider.overrides()), overrides)
         config = FailoverConfig.parse(context[CONTEXT_KEY])
         if not os.environ.get(SYNTH_CACHE_VARIABLE):
             return config, synthesize(context)
         # Shared by every environment of the test session: synthesized with stand-ins for this
         # environment's own values (ports, zone id), which are then put in their place.
-        stand_in = merge(merge(base_context(), drill_overrides(*STAND_INS)), overrides)
+        stand_in = merge(
+            merge(merge(base_context(), drill_overrides(*STAND_INS)), self.provider.overrides()), overrides
+        )
         template = synthesize(stand_in)
         return config, localize(template, FailoverConfig.parse(stand_in[CONTEXT_KEY]), config, self.hosted_zone_id)
 
@@ -271,7 +276,7 @@ class LocalFailoverEnvironment:
         cold, DNS on the primary, no lock, no messages."""
         if scenario is not None:
             self.scenario = scenario
-            self.emulator.reset(scenario, machine_count)
+            self.provider.reset(scenario, machine_count)
         self.aws.runtime.recycle()
         self.site.reset()
 

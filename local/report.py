@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from dr_autopilot import history
@@ -77,14 +77,13 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
     dns = history.last_result(events, StateName.UPDATE_DNS, "dns")
     started = result.started
     job_seconds = launch_overhead = completion_overhead = None
-    if launch:
-        job = env.emulator.account.jobs.get(launch["jobId"])
-        if job is not None:
-            # the launch call: the moment the emulator accepted it (its clock, converted to real time)
-            launch_overhead = (env.emulator.clock.to_wall_clock(job.created_at) - started).total_seconds()
-        if job is not None and job.end_offset is not None and job.finalized:
-            job_seconds = job.end_offset
-            completed_real = env.emulator.clock.to_wall_clock(job.created_at + timedelta(seconds=job.end_offset))
+    window = env.provider.job_window(launch["jobId"]) if launch else None
+    if window is not None:
+        created_real, completed_real = window  # on the emulator's clock, converted to real time
+        # the launch call: the moment the emulator accepted it
+        launch_overhead = (created_real - started).total_seconds()
+        if completed_real is not None:
+            job_seconds = (completed_real - created_real).total_seconds() * env.provider.clock.time_scale
             if dns and dns.get("insyncAt"):
                 completion_overhead = (datetime.fromisoformat(dns["insyncAt"]) - completed_real).total_seconds()
     phases = history.phase_spans(events)
@@ -97,13 +96,13 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
         phases=phases,
         total_seconds=((result.stopped or started) - started).total_seconds(),
         job_emulated_seconds=job_seconds,
-        time_scale=env.emulator.clock.time_scale,
+        time_scale=env.provider.clock.time_scale,
         state_transitions=sum(1 for e in events if "stateEnteredEventDetails" in e),
         largest_payload_bytes=_largest_payload(events),
         launch_overhead_seconds=launch_overhead,
         completion_overhead_seconds=completion_overhead,
         health_check_seconds=dict(phases).get(HEALTH_PHASE, 0.0),
-        launches=env.emulator.account.launches_accepted,
+        launches=env.provider.launches_accepted,
         error=result.error,
         cause=result.cause,
         notifications=env.site.notifications(),

@@ -25,6 +25,7 @@ from dr_autopilot.observability import NAMESPACE, SERVICE
 from dr_autopilot.states import FUNCTIONS, Need, StateName, TaskSpec, Watcher
 
 from infrastructure.bundling import RUNTIME, lambda_code
+from infrastructure.constructs import drs_permissions
 from infrastructure.names import execution_arns
 
 XRAY_WILDCARD = (
@@ -44,7 +45,7 @@ class WorkflowFunctions(Construct):
         construct_id: str,
         *,
         config: FailoverConfig,
-        api_token: secretsmanager.ISecret,
+        api_token: secretsmanager.ISecret | None,
         topic: sns.ITopic,
         idempotency_table: dynamodb.ITable,
         lock_table: dynamodb.ITable,
@@ -61,6 +62,7 @@ class WorkflowFunctions(Construct):
             service="route53", region="", account="", resource="hostedzone", resource_name=config.dns.hosted_zone_id
         )
         self.by_state: dict[StateName | Watcher, lambda_.Function] = {}
+        self._nag_acknowledgements: dict[StateName | Watcher, list[dict[str, Any]]] = {t.state: [] for t in FUNCTIONS}
         for task in FUNCTIONS:
             function = self._function(task)
             self._grant(task, function, api_token, topic, idempotency_table, lock_table)
@@ -102,14 +104,19 @@ class WorkflowFunctions(Construct):
         self,
         task: TaskSpec,
         function: lambda_.Function,
-        api_token: secretsmanager.ISecret,
+        api_token: secretsmanager.ISecret | None,
         topic: sns.ITopic,
         idempotency_table: dynamodb.ITable,
         lock_table: dynamodb.ITable,
     ) -> None:
         """Exactly what the state table says the task needs, each as narrow as AWS allows."""
-        if Need.API_TOKEN in task.needs:
-            api_token.grant_read(function)
+        if Need.PROVIDER in task.needs:
+            if api_token is not None:  # CloudEndure: the token is all it needs of AWS
+                api_token.grant_read(function)
+            if self._config.drs is not None and self._config.provider == "drs":
+                self._nag_acknowledgements[task.state] += drs_permissions.grant_read(function)
+        if Need.PROVIDER_LAUNCH in task.needs and self._config.drs is not None and self._config.provider == "drs":
+            self._nag_acknowledgements[task.state] += drs_permissions.grant_launch(function, self._config.drs.region)
         if Need.TOPIC in task.needs:
             topic.grant_publish(function)
         if Need.LOCK_TABLE in task.needs:
@@ -157,8 +164,7 @@ class WorkflowFunctions(Construct):
         )
         function.add_to_role_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
 
-    @staticmethod
-    def _acknowledge_findings(task: TaskSpec, function: lambda_.Function) -> None:
+    def _acknowledge_findings(self, task: TaskSpec, function: lambda_.Function) -> None:
         """cdk-nag findings that stay, each with the reason it is acceptable for that role."""
         assert function.role is not None
         suppressions: list[dict[str, Any]] = [
@@ -202,4 +208,5 @@ class WorkflowFunctions(Construct):
                     "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g"}],
                 }
             )
+        suppressions += self._nag_acknowledgements[task.state]
         NagSuppressions.add_resource_suppressions(function.role, suppressions, apply_to_children=True)

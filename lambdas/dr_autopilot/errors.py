@@ -150,3 +150,19 @@ class ApprovalRejected(DrAutopilotError):
 class ApprovalTimedOut(DrAutopilotError):
     """Nobody answered the approval request in time and the configuration says abort. Raised by no
     function: the workflow's approval-timeout path records this name."""
+
+
+# --- recovery provider: AWS Elastic Disaster Recovery ---------------------------------------------
+class AccessDenied(ProviderError):
+    """The provider refused a call for lack of permission (an IAM policy that does not grant the
+    action, or one of its dependent actions): a deployment error, not retried."""
+
+
+class ServiceNotInitialized(ProviderError):
+    """The recovery service was never initialized in the configured account and region (DRS's
+    UninitializedAccountException): there is nothing to recover there."""
+
+
+class QuotaExceeded(ProviderError):
+    """The provider refused a launch because an account quota (concurrent jobs, servers in active
+    jobs) would be exceeded; that request started nothing, earlier batches may have started."""

@@ -60,7 +60,10 @@ class Need(StrEnum):
     """What a task's function needs besides its configuration; each becomes an environment
     variable, a grant, or both."""
 
-    API_TOKEN = "read the provider's API token secret"  # noqa: S105 - a description, not a secret
+    # Ask the recovery provider: CloudEndure's API token secret, or DRS's Describe* read actions.
+    PROVIDER = "ask the recovery provider (CloudEndure: read its API token; DRS: its read actions)"
+    # Start a launch: for DRS, StartRecovery and the actions it needs of its caller.
+    PROVIDER_LAUNCH = "start a launch at the recovery provider"
     TOPIC = "publish to the notification topic"
     LOCK_TABLE = "read and write the failover lock table (the lock and each final-message record)"
     IDEMPOTENCY_TABLE = "read and write the idempotency table"
@@ -132,27 +135,28 @@ TASKS: tuple[TaskSpec, ...] = (
     # Waits for a task token; the function only sends the approval request.
     _task(StateName.WAIT_FOR_APPROVAL, "request_approval", "approval", Need.TOPIC),
     _task(
-        StateName.CHECK_REPLICATION, "check_replication", "replication", Need.API_TOKEN, Need.TOPIC, timeout=_fixed(120)
+        StateName.CHECK_REPLICATION, "check_replication", "replication", Need.PROVIDER, Need.TOPIC, timeout=_fixed(120)
     ),
     _task(
-        StateName.CHOOSE_RECOVERY_POINT, "choose_recovery_point", "recoveryPoint", Need.API_TOKEN, timeout=_fixed(300)
+        StateName.CHOOSE_RECOVERY_POINT, "choose_recovery_point", "recoveryPoint", Need.PROVIDER, timeout=_fixed(300)
     ),
     _task(StateName.CHECK_DNS_RECORD, "check_dns_record", "dnsCheck", Need.ZONE_READ),
     _task(
         StateName.LAUNCH_RECOVERY,
         "launch_recovery",
         "launch",
-        Need.API_TOKEN,
+        Need.PROVIDER,
+        Need.PROVIDER_LAUNCH,
         Need.TOPIC,
         Need.IDEMPOTENCY_TABLE,
         timeout=_fixed(300),
     ),
-    _task(StateName.POLL_JOB, "poll_job", "job", Need.API_TOKEN, Need.TOPIC, timeout=_fixed(60)),
+    _task(StateName.POLL_JOB, "poll_job", "job", Need.PROVIDER, Need.TOPIC, timeout=_fixed(60)),
     _task(
         StateName.FIND_TARGETS,
         "find_targets",
         "target",
-        Need.API_TOKEN,
+        Need.PROVIDER,
         Need.EC2_READ,
         Need.DNS_READ,
         timeout=_fixed(120),
@@ -176,12 +180,12 @@ TASKS: tuple[TaskSpec, ...] = (
         timeout=lambda config: config.dns.insync_timeout_seconds + 60,
     ),
     _task(StateName.REPORT_SUCCESS, "report_success", "summary", Need.TOPIC, Need.LOCK_TABLE),
-    # The API token: a launch step that left no result is looked up at the provider (truthful report).
+    # The provider: a launch step that left no result is looked up there (truthful report).
     _task(
         StateName.REPORT_FAILURE,
         "report_failure",
         "summary",
-        Need.API_TOKEN,
+        Need.PROVIDER,
         Need.TOPIC,
         Need.LOCK_TABLE,
         Need.DNS_READ,
@@ -197,7 +201,7 @@ REPORT_END = _task(
     Watcher.REPORT_END,
     "report_end",
     "summary",
-    Need.API_TOKEN,
+    Need.PROVIDER,
     Need.TOPIC,
     Need.LOCK_TABLE,
     Need.DNS_READ,

@@ -17,6 +17,7 @@ import threading
 import time
 import traceback
 import uuid
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -176,6 +177,10 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Server"
     sys_version = ""
     emulator: DrsEmulator
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, on the emulated clock: clients measure ages against DRS's own time."""
+        return formatdate(self.emulator.clock.now().timestamp(), usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return

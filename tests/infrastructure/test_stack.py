@@ -418,3 +418,43 @@ def test_a_launch_attempt_that_died_is_waited_out_before_the_retry_gives_up(reso
     waits = [rule["IntervalSeconds"] * rule["BackoffRate"] ** n for n in range(rule["MaxAttempts"])]
     # Then the retries wait out the whole window (with room to spare) before the last attempt
     assert sum(waits[:-1]) > timeout * 1.2
+
+
+def test_with_drs_only_launch_recovery_may_start_a_recovery_and_no_secret_is_read() -> None:
+    # Given the app configured for AWS Elastic Disaster Recovery
+    context = merge(base_context(), {"drAutopilot": {"provider": "drs", "drs": {}}, "aws:cdk:bundling-stacks": []})
+    resources = synthesize(context)["Resources"]  # cdk-nag would fail this synth on an open finding
+    # When each function's statements are read
+    starters, readers, secret_readers = set(), set(), set()
+    for name in (
+        "CheckReplication",
+        "ChooseRecoveryPoint",
+        "LaunchRecovery",
+        "PollJob",
+        "FindTargets",
+        "ReportFailure",
+    ):
+        actions = json.dumps([s["Action"] for s in policy_statements(resources, name)])
+        if "drs:StartRecovery" in actions:
+            starters.add(name)
+        if "drs:DescribeSourceServers" in actions:
+            readers.add(name)
+        if "secretsmanager:" in actions:
+            secret_readers.add(name)
+    # Then only LaunchRecovery may start a recovery, every step that asks the provider may read it,
+    # and nothing reads a CloudEndure API token
+    assert starters == {"LaunchRecovery"}
+    assert readers == {
+        "CheckReplication",
+        "ChooseRecoveryPoint",
+        "LaunchRecovery",
+        "PollJob",
+        "FindTargets",
+        "ReportFailure",
+    }
+    assert secret_readers == set()
+    # And StartRecovery is scoped to DRS resources of the account, not to every resource
+    (start,) = [
+        s for s in policy_statements(resources, "LaunchRecovery") if "drs:StartRecovery" in json.dumps(s["Action"])
+    ]
+    assert "*" not in start["Resource"] and ":drs:" in json.dumps(start["Resource"])

@@ -39,7 +39,7 @@ def assert_failed_safely(
     assert result.status == "FAILED"
     assert result.error == error
     assert env.site.record_values() == [PRIMARY_ADDRESS]
-    assert env.emulator.account.launches_accepted == launches <= 1
+    assert env.provider.launches_accepted == launches <= 1
     messages = [m for m in env.site.notifications() if m["subject"].endswith("failed")]
     assert len(messages) == 1, messages
     text = messages[0]["message"]

@@ -33,7 +33,9 @@ def test_an_aborted_failover_gets_one_message_naming_what_it_launched(env: Local
     job_id = next(iter(env.emulator.account.jobs))
     assert f"Launch job {job_id} (RECOVERY) was started" in final["message"]
     assert f"was not changed: it still points at {PRIMARY_ADDRESS}" in final["message"]
-    # And the aborted run no longer holds the lock: on-call can start again at once
+    # And the aborted run no longer holds the lock: once the job it started has ended (CloudEndure
+    # refuses a launch for machines with a running job), on-call can start again
+    env.emulator.clock.advance(600)
     again = env.executions.run({"requestedBy": "alice", "reason": "after the abort"})
     assert StateName.LAUNCH_RECOVERY in again.entered_states and again.status == "SUCCEEDED", again.cause
 

@@ -12,5 +12,6 @@ RETRY_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_t
 
 
 @cache
-def client(service: str) -> Any:
-    return boto3.client(service, config=RETRY_CONFIG)
+def client(service: str, region: str | None = None) -> Any:
+    """The `service` client of `region` (None: the Lambda's own region)."""
+    return boto3.client(service, region_name=region, config=RETRY_CONFIG)

@@ -5,25 +5,42 @@
 
 from __future__ import annotations
 
+from dr_autopilot.clients.aws import client
 from dr_autopilot.clients.ec2 import InstanceDirectory
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.ports import RecoveryProvider
 
 
 def provider_for(config: FailoverConfig) -> RecoveryProvider:
+    if config.provider == "drs":
+        return _drs_provider(config)
+    return _cloudendure_provider(config)
+
+
+def _drs_provider(config: FailoverConfig) -> RecoveryProvider:
+    from dr_autopilot.providers.drs.client import DrsClient
+    from dr_autopilot.providers.drs.provider import DrsProvider
+
+    assert config.drs is not None  # the configuration requires the section for this provider
+    region = config.drs.region  # None: the Lambda's own region
+    # Recovery instances run in DRS's region: their addresses are read from EC2 there.
+    return DrsProvider(DrsClient(client("drs", region)), config, InstanceDirectory(client("ec2", region)))
+
+
+def _cloudendure_provider(config: FailoverConfig) -> RecoveryProvider:
     from dr_autopilot.providers.cloudendure.client import CloudEndureClient, RetrySettings
     from dr_autopilot.providers.cloudendure.provider import CloudEndureProvider
     from dr_autopilot.providers.cloudendure.secret import api_token
 
     cloudendure = config.cloudendure
     assert cloudendure is not None  # the configuration requires the section for this provider
-    client = CloudEndureClient(
+    cloudendure_client = CloudEndureClient(
         api_token=lambda: api_token(cloudendure.api_token_secret_name),
         fresh_api_token=lambda: api_token(cloudendure.api_token_secret_name, fresh=True),
         base_url=cloudendure.api_url,
         retry=RetrySettings(read_timeout=cloudendure.read_timeout_seconds),
     )
-    return CloudEndureProvider(client, config, InstanceDirectory())
+    return CloudEndureProvider(cloudendure_client, config, InstanceDirectory())
 
 
 __all__ = ["RecoveryProvider", "provider_for"]

@@ -1,0 +1,1 @@
+"""AWS Elastic Disaster Recovery (DRS) as a recovery provider."""
