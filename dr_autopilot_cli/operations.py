@@ -10,8 +10,10 @@ from typing import Any
 
 from dr_autopilot import history
 from dr_autopilot.clients.lock import DynamoDbFailoverLock
+from dr_autopilot.clients.stepfunctions import DOES_NOT_EXIST
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.errors import ApprovalRejected
+from dr_autopilot.logic.lock import ENDED
 from dr_autopilot.logic.validate_input import describe
 from dr_autopilot.models import FailoverInput, Mode
 from dr_autopilot.ports import ExecutionStatus
@@ -150,9 +152,9 @@ def unlock(lock: DynamoDbFailoverLock, executions: ExecutionStatus, scope: Mode)
     if held is None or not held.holder:
         return f"no {scope.value} lock is held: nothing to do"
     status = executions.status(held.holder)
-    if status == "RUNNING":
+    if status not in ENDED and status != DOES_NOT_EXIST:  # a state machine replaced: no run will release it
         raise CliError(
-            f"{held.holder} still runs and holds the {scope.value} lock: stop it first "
+            f"{held.holder} is {status} and holds the {scope.value} lock: stop it first "
             f"(aws stepfunctions stop-execution --execution-arn {held.holder}); its end releases the lock"
         )
     if not lock.remove(scope, held.holder):

@@ -51,15 +51,20 @@ def provider_not_asked() -> RecoveryProvider:
 class RecordingRecords:
     """A zone (`zone`, None: no such zone) whose record points at the primary; UPSERTs are recorded."""
 
-    def __init__(self, primary: str = "192.0.2.10", zone: str | None = "example.com") -> None:
+    def __init__(
+        self, primary: str = "192.0.2.10", zone: str | None = "example.com", types: tuple[str, ...] = ("A",)
+    ) -> None:
         self.primary = primary
         self.zone = zone
+        self.types = types  # the record types that exist at the record's name
         self.upserts: list[str] = []
 
     def zone_name(self) -> str | None:
         return self.zone
 
     def current(self, name: str, record_type: str) -> RecordValue | None:
+        if record_type not in self.types and not self.upserts:
+            return None
         value = self.upserts[-1] if self.upserts else self.primary  # what the last UPSERT left
         return RecordValue(name=name, type=record_type, values=[value], ttl=60)
 
@@ -100,6 +105,9 @@ class FakeLock:
         if scope is self.scope and self.holder == execution_id:
             self.holder_state = "FINISHED"
         return scope is not self.scope or self.holder == execution_id
+
+    def holds(self, scope: Mode, execution_id: str) -> bool:
+        return scope is self.scope and self.holder == execution_id and self.holder_state == "RUNNING"
 
     def peek(self, scope: Mode) -> LockState | None:
         if scope is not self.scope or self.holder is None:

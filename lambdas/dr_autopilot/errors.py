@@ -111,6 +111,11 @@ class RecordOutsideZone(DrAutopilotError):
     does not exist: refused before any launch."""
 
 
+class RecordTypeConflict(DrAutopilotError):
+    """Route 53 would refuse the record this run would switch as configured: a CNAME at the zone
+    apex, or a record of the other type already at that name. Refused before any launch."""
+
+
 class DnsUpdateFailed(DrAutopilotError):
     """Route 53 refused the change or it did not reach INSYNC in time."""
 
@@ -131,6 +136,12 @@ class LaunchInProgress(DrAutopilotError):
     """An earlier attempt of this execution's LaunchRecovery is still in progress, or died after
     starting: retried until that attempt's in-progress window (its function's timeout) is over,
     then the launch is adopted (the provider lists the job this execution started)."""
+
+
+class LockLost(DrAutopilotError):
+    """This execution no longer holds its lock (it was redriven after the lock was released or
+    taken over, or it ended and a step of it still ran): it launches nothing and changes no DNS.
+    Start a new execution instead."""
 
 
 class FinalMessageInFlight(DrAutopilotError):

@@ -124,6 +124,10 @@ class FailoverLock(Protocol):
         """The `scope` lock as it is (None if there is none), without taking it."""
         ...
 
+    def holds(self, scope: Mode, execution_id: str) -> bool:
+        """Whether `execution_id` holds the `scope` lock right now (a consistent read)."""
+        ...
+
 
 class Claim(StrEnum):
     CLAIMED = "CLAIMED"

@@ -140,13 +140,14 @@ TASKS: tuple[TaskSpec, ...] = (
     _task(
         StateName.CHOOSE_RECOVERY_POINT, "choose_recovery_point", "recoveryPoint", Need.PROVIDER, timeout=_fixed(300)
     ),
-    _task(StateName.CHECK_DNS_RECORD, "check_dns_record", "dnsCheck", Need.ZONE_READ),
+    _task(StateName.CHECK_DNS_RECORD, "check_dns_record", "dnsCheck", Need.ZONE_READ, Need.DNS_READ),
     _task(
         StateName.LAUNCH_RECOVERY,
         "launch_recovery",
         "launch",
         Need.PROVIDER,
         Need.PROVIDER_LAUNCH,
+        Need.LOCK_TABLE,  # still this execution's lock? (a redriven run must not launch beside another)
         Need.TOPIC,
         Need.IDEMPOTENCY_TABLE,
         timeout=_fixed(300),
@@ -176,6 +177,7 @@ TASKS: tuple[TaskSpec, ...] = (
         Need.TOPIC,
         Need.DNS_READ,
         Need.DNS_CHANGE,
+        Need.LOCK_TABLE,  # still this execution's lock?
         # the function waits for INSYNC itself
         timeout=lambda config: config.dns.insync_timeout_seconds + 60,
     ),

@@ -40,13 +40,13 @@ def test_recovery_path_from_login_to_landing_page(
     assert point is not None and point.id == points[-2].id
     items = [LaunchItem(machine_id=m.id, point_in_time_id=None) for m in machines.values()]
     job = client.launch(project.id, launch_type, items)
-    assert job.status is JobStatus.PENDING
+    assert job.known_status() is JobStatus.PENDING
 
     # Then the job reaches COMPLETED with the converters line in its log
     deadline = time.monotonic() + 10
-    while not (job := client.job(project.id, job.id)).status.finished and time.monotonic() < deadline:
+    while not (job := client.job(project.id, job.id)).known_status().finished and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert job.status is JobStatus.COMPLETED
+    assert job.known_status() is JobStatus.COMPLETED
     assert "Finished starting converters" in [entry.message for entry in job.log]
 
     # And the webserver's replica has a public IP that serves the landing page

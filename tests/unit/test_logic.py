@@ -9,7 +9,9 @@ import pytest
 from dr_autopilot.config import CONTEXT_KEY, DnsConfig, FailoverConfig, HealthCheckConfig, JobConfig
 from dr_autopilot.errors import (
     InvalidInput,
+    LockLost,
     RecordOutsideZone,
+    RecordTypeConflict,
     ReplicationNotReady,
     ServiceUnavailable,
     TargetUnhealthy,
@@ -17,6 +19,7 @@ from dr_autopilot.errors import (
 from dr_autopilot.logic.check_dns_record import check_dns_record
 from dr_autopilot.logic.check_replication import check_replication
 from dr_autopilot.logic.health_check import landing_url
+from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.logic.lock import acquire_lock, clean_up_after_report
 from dr_autopilot.logic.poll_job import max_polls, next_wait
 from dr_autopilot.logic.report import failure_summary, render, success_summary
@@ -51,6 +54,7 @@ JOB = JobConfig(timeout_seconds=600, poll_min_seconds=5, poll_max_seconds=40)
 HEALTH = HealthCheckConfig(expected_text="Hello", port=8080)
 DNS = DnsConfig(hosted_zone_id="Z123", record_name="www.example.com")
 CONFIG = FailoverConfig.parse(base_context()[CONTEXT_KEY])
+HELD = FakeLock(holder="arn:exec")  # this execution ("arn:exec") holds the recovery lock
 
 
 def request(**changes: object) -> FailoverRequest:
@@ -190,7 +194,7 @@ def test_dns_is_never_pointed_at_a_target_that_did_not_pass_its_check(health: He
     # When DNS is to be updated
     # Then it is refused as TargetUnhealthy
     with pytest.raises(TargetUnhealthy):
-        update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records)
+        update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records, HELD)
     # And the record was not changed
     assert records.upserts == []
 
@@ -200,7 +204,7 @@ def test_healthy_target_gets_an_upsert_and_the_previous_value_is_kept() -> None:
     records = RecordingRecords()
     health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
     # When DNS is updated
-    result = update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records)
+    result = update_dns(WorkflowState(request=request(), target=TARGET, health=health), DNS, HEALTH, records, HELD)
     # Then the record is UPSERTed to the target's address
     assert records.upserts == ["203.0.113.7"]
     # And the primary's address it replaced is kept for the report
@@ -215,9 +219,9 @@ def test_a_retried_dns_update_still_reports_the_record_before_the_execution_chan
     target = TARGET.model_copy(update={"record_before": before, "record_before_read": True})
     health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
     state = WorkflowState(request=request(), target=target, health=health)
-    update_dns(state, DNS, HEALTH, records)
+    update_dns(state, DNS, HEALTH, records, HELD)
     # When the step runs again
-    result = update_dns(state, DNS, HEALTH, records)
+    result = update_dns(state, DNS, HEALTH, records, HELD)
     # Then the previous value it reports is still the primary's, and the summary says old -> new
     assert result.previous is not None and result.previous.values == ["192.0.2.10"]
     summary = success_summary(state.model_copy(update={"dns": result}))
@@ -230,7 +234,11 @@ def test_drill_without_a_drill_record_leaves_dns_alone() -> None:
     health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
     # When DNS is to be updated
     result = update_dns(
-        WorkflowState(request=request(mode=Mode.DRILL), target=TARGET, health=health), DNS, HEALTH, records
+        WorkflowState(request=request(mode=Mode.DRILL), target=TARGET, health=health),
+        DNS,
+        HEALTH,
+        records,
+        FakeLock(holder="arn:exec", scope=Mode.DRILL),
     )
     # Then the step is skipped and no record is changed
     assert result.skipped and records.upserts == []
@@ -423,7 +431,7 @@ def test_a_drill_is_refused_while_a_recovery_runs_or_production_may_run_on_its_t
     assert lock.calls == []
 
 
-@pytest.mark.parametrize("ended_as", ["ABORTED", "FAILED", "TIMED_OUT", "SUCCEEDED", "DOES_NOT_EXIST"])
+@pytest.mark.parametrize("ended_as", ["ABORTED", "FAILED", "TIMED_OUT", "SUCCEEDED"])
 def test_a_console_start_takes_over_a_lock_whose_holder_has_ended(ended_as: str) -> None:
     # Given the lock still says RUNNING for a recovery that has ended (its end event was lost)
     lock = FakeLock(holder="arn:dead")
@@ -435,11 +443,15 @@ def test_a_console_start_takes_over_a_lock_whose_holder_has_ended(ended_as: str)
     assert lock.calls == [("acquire", "arn:new"), ("release", "arn:dead"), ("acquire", "arn:new")]
 
 
-def test_a_lock_whose_holder_still_runs_is_never_taken_over() -> None:
-    # Given a recovery that holds the lock and still runs
+@pytest.mark.parametrize("status", ["RUNNING", "PENDING_REDRIVE", "DOES_NOT_EXIST"])
+def test_a_lock_whose_holder_may_still_run_is_never_taken_over(status: str) -> None:
+    # Given a recovery that holds the lock and runs, is about to run again (a redrive), or is not
+    # known to Step Functions yet (its reads are eventually consistent) (found by the red team: any
+    # status but RUNNING was taken for "ended")
     lock = FakeLock(holder="arn:running")
+    executions = FakeExecutions(ended={"arn:running": status})
     # When on-call starts another
-    result = acquire_lock(WorkflowState(request=request(execution_id="arn:new")), CONFIG, lock, FakeExecutions())
+    result = acquire_lock(WorkflowState(request=request(execution_id="arn:new")), CONFIG, lock, executions)
     # Then it is refused, naming the holder, and the lock was not touched
     assert not result.acquired and "running is already running" in result.detail
     assert ("release", "arn:running") not in lock.calls
@@ -497,3 +509,42 @@ def test_a_drill_record_mistake_never_stands_in_the_way_of_a_recovery() -> None:
     checked = check_dns_record(WorkflowState(request=request()), config, RecordingRecords(zone="example.com"))
     # Then the production record is the one checked, and it passes
     assert (checked.zone_name, checked.record_name) == ("example.com", "www.example.com")
+
+
+@pytest.mark.parametrize("holder", [None, "arn:another-run"])
+def test_a_run_that_no_longer_holds_its_lock_neither_launches_nor_changes_dns(holder: str | None) -> None:
+    # Given a run whose lock was released or taken over by another run (found by the red team: a
+    # redriven run launched a second recovery and switched DNS beside the run holding the lock)
+    lock = FakeLock(holder=holder)
+    provider = FakeProvider(READY)
+    records = RecordingRecords()
+    health = HealthResult(healthy=True, url=landing_url("203.0.113.7", HEALTH), attempts=1, checked_at=NOW)
+    state = WorkflowState(request=request(), replication=READY, target=TARGET, health=health)
+    # When it reaches its launch, and its DNS change
+    # Then both are refused as LockLost, naming who holds the lock, and nothing was done
+    with pytest.raises(LockLost, match="no longer holds the recovery lock"):
+        launch_recovery(state, provider, lock)
+    with pytest.raises(LockLost):
+        update_dns(state, DNS, HEALTH, records, lock)
+    assert provider.launches == 0 and records.upserts == []
+
+
+@pytest.mark.parametrize(
+    ("record_type", "dns", "existing", "words"),
+    [
+        ("CNAME", {"recordName": "Example.COM.", "recordType": "CNAME"}, ("A",), "is the zone apex"),
+        ("A", {}, ("CNAME",), "already has a CNAME record"),
+        ("CNAME", {"recordType": "CNAME"}, ("A",), "already has a A record"),
+    ],
+)
+def test_a_record_route_53_would_refuse_after_the_launch_is_refused_before_it(
+    record_type: str, dns: dict[str, str], existing: tuple[str, ...], words: str
+) -> None:
+    # Given a CNAME at the zone apex, or a record of the other type already at the name (found by the
+    # red team: both passed dry runs; Route 53 refused the change after everything was launched)
+    config = FailoverConfig.parse(merge(base_context(), {CONTEXT_KEY: {"dns": dns}})[CONTEXT_KEY])
+    records = RecordingRecords(zone="example.com", types=existing)
+    # When the record is checked before the launch
+    # Then it is refused, saying why, naming the key
+    with pytest.raises(RecordTypeConflict, match=f"dns.recordName .*{words}"):
+        check_dns_record(WorkflowState(request=request()), config, records)

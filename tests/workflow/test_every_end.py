@@ -166,7 +166,9 @@ def test_an_abort_while_dns_is_being_switched_warns_that_dns_may_move(env: Local
     (final,) = finals(env)
     assert "UpdateDns was still running" in final["message"]
     assert "was not changed" not in final["message"]
-    # And when the function does run, it switches DNS to exactly the address the message named
+    # And when the function does run, DNS is either unchanged (it found the lock already released
+    # by the aborted run's end: LockLost) or exactly the address the message named
     env.aws.runtime.disarm()
+    assert "may be switched to the recovered webserver " in final["message"]
     (address,) = env.site.record_values()
-    assert f"may be switched to the recovered webserver {address}" in final["message"]
+    assert address == PRIMARY_ADDRESS or f"may be switched to the recovered webserver {address}" in final["message"]

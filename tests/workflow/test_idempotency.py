@@ -118,3 +118,52 @@ def test_a_lost_launch_answer_then_a_jobs_listing_that_fails_is_reported_as_a_po
     assert "A launch job may have been started" in final["message"], final["message"]
     assert "Look at the provider's jobs" in final["message"]
     assert "No launch was started" not in final["message"]
+
+
+def test_a_redriven_run_whose_lock_another_run_holds_launches_nothing(env: LocalFailoverEnvironment) -> None:
+    # Given run A aborted just before its launch (found by the red team: redriven later, it launched
+    # a second recovery over the site that run B had recovered, and switched DNS again)
+    env.aws.runtime.stall(StateName.CHECK_DNS_RECORD, seconds=60)
+    first = env.executions.start({"requestedBy": "alice"})
+    env.executions.wait_until_entered(first, StateName.CHECK_DNS_RECORD)
+    env.aws.client("stepfunctions").stop_execution(executionArn=first, error="Stopped", cause="by alice")
+    env.executions.wait(first)
+    env.aws.runtime.disarm()
+    (redrive_input,) = [
+        e["stateEnteredEventDetails"]["input"]
+        for e in env.executions.history(first)
+        if e.get("stateEnteredEventDetails", {}).get("name") == StateName.CHECK_DNS_RECORD
+    ]
+    # And run B holds the lock, between its launch and its DNS change
+    env.aws.runtime.stall(StateName.HEALTH_CHECK, seconds=60)
+    second = env.executions.start({"requestedBy": "bob"})
+    env.executions.wait_until_entered(second, StateName.HEALTH_CHECK)
+    # When A's launch step runs again (a redrive resumes after AcquireLock)
+    (function,) = [name for name in env.deployment.functions if "LaunchRecovery" in name]
+    answer = env.aws.client("lambda").invoke(FunctionName=function, Payload=redrive_input.encode())
+    body = json.loads(answer["Payload"].read())
+    # Then it is refused as LockLost, naming B, and B's is the only launch
+    assert answer.get("FunctionError") and body["errorType"] == "LockLost", body
+    assert second.rsplit(":", 1)[-1] in body["errorMessage"]
+    assert env.emulator.account.launches_accepted == 1
+    env.aws.runtime.disarm()
+    assert env.executions.wait(second).status == "SUCCEEDED"
+
+
+def test_a_launch_that_died_and_whose_job_then_failed_is_not_launched_again(env: LocalFailoverEnvironment) -> None:
+    # Given LaunchRecovery dies right after launching, and the job it started fails meanwhile
+    # (found by the red team: the retry skipped the FAILED job, launched a second time, and the
+    # report named only the second job)
+    env.reset_site("job-fails")
+    env.aws.die_at(StateName.LAUNCH_RECOVERY, "sns", "Publish")
+    try:
+        with env.aws.interpreter_speed(100):
+            result = env.executions.run({"requestedBy": "alice"})
+    finally:
+        env.aws.clear_faults("sns", "Publish")
+    # Then the retry adopted the failed job: one launch, the run failed as JobFailed naming that job
+    (job_id,) = env.emulator.account.jobs
+    assert env.emulator.account.launches_accepted == 1
+    assert result.status == "FAILED" and result.error == "JobFailed", result.cause
+    (final,) = [m for m in env.site.notifications() if m["subject"].endswith("failed")]
+    assert job_id in final["message"]

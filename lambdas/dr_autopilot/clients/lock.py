@@ -98,6 +98,15 @@ class DynamoDbFailoverLock:
             return None
         return _held(item)
 
+    def holds(self, scope: Mode, execution_id: str) -> bool:
+        held = self.peek(scope)
+        return (
+            held is not None
+            and held.holder == execution_id
+            and held.holder_state == "RUNNING"
+            and (held.expires_at or 0) > int(time.time())
+        )
+
     def release(self, scope: Mode, execution_id: str, cooldown_seconds: int) -> bool:
         """End this execution's hold; the cool-down starts now. False if another run holds it."""
         now = int(time.time())

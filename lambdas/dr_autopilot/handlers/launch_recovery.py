@@ -23,7 +23,7 @@ from dr_autopilot.states import StateName
 
 def launch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    result = launch_recovery(state, dependencies.provider())
+    result = launch_recovery(state, dependencies.provider(), dependencies.failover_lock())
     if not result.adopted:
         progress.notify(dependencies.publisher(), progress.launch_started(state.request, result))
     metrics.add_metric(name="LaunchesStarted", unit="Count", value=0 if result.adopted else 1)

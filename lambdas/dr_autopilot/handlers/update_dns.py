@@ -17,7 +17,9 @@ from dr_autopilot.states import StateName
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     config = settings().config
     state = WorkflowState.model_validate(event)
-    result = update_dns(state, config.dns, config.health_check, dependencies.dns_records())
+    result = update_dns(
+        state, config.dns, config.health_check, dependencies.dns_records(), dependencies.failover_lock()
+    )
     progress.notify(dependencies.publisher(), progress.dns_switched(state.request, result))
     if not result.skipped:
         metrics.add_metric(name="DnsSwitched", unit="Count", value=1)

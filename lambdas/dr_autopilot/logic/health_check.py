@@ -21,7 +21,11 @@ def site_name(state: WorkflowState, config: FailoverConfig) -> str | None:
     """The name visitors will use once DNS points at the target: what the probe asks for."""
     if config.health_check.host_name:
         return config.health_check.host_name
-    return config.dns.record_name if state.request.mode is Mode.RECOVERY else config.dns.drill_record_name
+    if state.request.mode is Mode.DRILL and config.dns.drill_record_name:
+        return config.dns.drill_record_name
+    # A recovery; or a drill that switches no record, whose site is still the production one
+    # (found by the red team: with https it was probed by bare IP, which no certificate passes).
+    return config.dns.record_name
 
 
 def health_check(state: WorkflowState, failover: FailoverConfig, probe: Probe) -> HealthResult:

@@ -14,10 +14,15 @@ import time
 from datetime import UTC, datetime
 
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import DrAutopilotError
+from dr_autopilot.errors import DrAutopilotError, LockLost
 from dr_autopilot.logic import progress
 from dr_autopilot.models import LockResult, Mode, WorkflowState
 from dr_autopilot.ports import ExecutionStatus, FailoverLock, LockState, Publisher
+
+# The statuses of an execution that has ended for good. Anything else keeps its lock: RUNNING,
+# PENDING_REDRIVE (about to run again) and an execution Step Functions does not know (yet: its
+# reads are eventually consistent); `dr-autopilot unlock` is for what no run will ever release.
+ENDED = frozenset({"SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"})
 
 
 def acquire_lock(
@@ -69,7 +74,7 @@ def _release_if_holder_ended(
     have started (so alarms still respect it). True if it was released."""
     if held.holder_state != "RUNNING" or not held.holder:
         return False
-    if executions.status(held.holder) == "RUNNING":
+    if executions.status(held.holder) not in ENDED:
         return False
     cooldown = config.trigger.cooldown_seconds if config.trigger and scope is Mode.RECOVERY else 0
     return lock.release(scope, held.holder, cooldown)
@@ -98,6 +103,22 @@ def _recovery_in_the_way(lock: FailoverLock, config: FailoverConfig, executions:
             f"Drills are refused until {until} (and should wait until after failback)."
         )
     return LockResult(acquired=False, holder=recovery.holder, detail=detail)
+
+
+def ensure_still_held(state: WorkflowState, lock: FailoverLock, what: str) -> None:
+    """Before a side effect (a launch, a DNS change): this execution still holds its lock. A run
+    redriven after its lock was released or taken over, or a step still running after its
+    execution ended, must not act beside the run that holds it now. Dry runs hold no lock and
+    make no side effect."""
+    request = state.request
+    if request.dry_run or lock.holds(request.mode, request.execution_id):
+        return
+    holder = lock.peek(request.mode)
+    now_held_by = holder.holder.rsplit(":", 1)[-1] if holder and holder.holder else "nobody"
+    raise LockLost(
+        f"refusing to {what}: this execution no longer holds the {request.mode.value} lock (held by {now_held_by}). "
+        "Start a new execution instead of redriving this one."
+    )
 
 
 def release_lock(state: WorkflowState, config: FailoverConfig, lock: FailoverLock) -> None:

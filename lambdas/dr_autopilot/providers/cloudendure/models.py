@@ -8,6 +8,8 @@ from enum import StrEnum
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from dr_autopilot.errors import InvalidResponse
+
 
 class _ApiModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore", frozen=True)
@@ -117,12 +119,21 @@ class JobLogEntry(_ApiModel):
 class Job(_ApiModel):
     id: str
     type: str  # tolerant: see JobType
-    status: JobStatus
+    # Tolerant in the job list (an old job's status decides nothing); strict for the job a
+    # decision depends on: `known_status`.
+    status: str
     participating_machines: list[str] = []
     log: list[JobLogEntry] = []
     creation_date_time: datetime | None = None
     end_date_time: datetime | None = None
     initiated_by: str | None = None
+
+    def known_status(self) -> JobStatus:
+        """The status, which must be one the API documents (InvalidResponse otherwise)."""
+        try:
+            return JobStatus(self.status)
+        except ValueError:
+            raise InvalidResponse(f"job {self.id} has a status the API does not document: {self.status!r}") from None
 
 
 class Replica(_ApiModel):

@@ -146,7 +146,7 @@ class CloudEndureProvider:
         # its machines created after its replication check (`execution_id` is not needed).
         machines = self._machines()
         launch_type = LAUNCH_TYPE[mode]
-        earlier = self._launch_since(launch_type, machines, not_before, include_failed=False)
+        earlier = self._launch_since(launch_type, machines, not_before)
         if earlier is not None:
             return earlier
         items = [item for item, _ in self._launch_items(machines, requested)]
@@ -159,14 +159,14 @@ class CloudEndureProvider:
         )
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
-        return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before, include_failed=True)
+        return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before)
 
     def _launch_since(
-        self, launch_type: LaunchType, machines: list[Machine], not_before: datetime, include_failed: bool
+        self, launch_type: LaunchType, machines: list[Machine], not_before: datetime
     ) -> LaunchResult | None:
         """This execution's launch, as the provider lists it (None if there is none)."""
         ours = {machine.id for machine in machines}
-        job = self._job_started_by_this_execution(launch_type, ours, not_before, include_failed=include_failed)
+        job = self._job_started_by_this_execution(launch_type, ours, not_before)
         if job is None:
             return None
         return LaunchResult(
@@ -178,18 +178,19 @@ class CloudEndureProvider:
         )
 
     def _job_started_by_this_execution(
-        self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime, include_failed: bool = False
+        self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime
     ) -> Job | None:
         """A job of our launch type for exactly our machines, created after this execution checked
-        replication: the launch of an earlier attempt whose answer was lost (crash, timeout). A
-        FAILED one is not adopted (a retry launches anew) but is reported (it may leave targets)."""
+        replication: the launch of an earlier attempt whose answer was lost (crash, timeout). Adopted
+        whatever its status, FAILED too (found by the red team: a retry after a dead attempt whose
+        job then failed launched a second time, and the report named only the second): one
+        execution, one launch; PollJob then reports the failed job as it is."""
         for job in self._client.jobs(self._project.id):
             if (
                 job.type == JOB_TYPE[launch_type]
                 and set(job.participating_machines) == machine_ids
                 and job.creation_date_time is not None
                 and job.creation_date_time >= not_before
-                and (include_failed or job.status is not JobStatus.FAILED)
             ):
                 return job
         return None
@@ -201,7 +202,7 @@ class CloudEndureProvider:
         )
         new = [f"{entry.log_date_time:%H:%M:%S} {entry.message}"[:MAX_LINE] for entry in job.log[seen:]]
         return JobSnapshot(
-            status=STATUS[job.status],
+            status=STATUS[job.known_status()],
             log_total=len(job.log),
             new_lines=new[-MAX_LISTED:],
             converters_finished_at=converters,
