@@ -5,6 +5,7 @@
 #   make drill PROVIDER=drs       the same drill against the local AWS Elastic Disaster Recovery
 #   make test               lint, types and every test, set-up included (CI runs exactly this)
 #   make bench              benchmark scripts that print figures
+#   make bench-scale        the drill for 10 to 3,000 machines on each provider: a table of overheads
 #   make reliability        fault matrix, alarm storm, hostile inputs, leak scan, cdk-nag: the figures table
 #   make synth              synthesize the CloudFormation template offline into cdk.out/
 #   make schema             regenerate schemas/failover-input.schema.json from the input model
@@ -17,7 +18,7 @@ PROVIDER ?= cloudendure
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export CDK_DISABLE_CLI_TELEMETRY = true
 
-.PHONY: setup drill test lint bench reliability synth schema clean
+.PHONY: setup drill test lint bench bench-scale reliability synth schema clean
 
 # Set-up: a virtual environment with the pinned Python packages, the project itself (editable)
 # and the Node tools. Re-runs only when a dependency file changes.
@@ -54,6 +55,9 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/list_machines.py
+
+bench-scale: setup
+	$(BIN)/python benchmarks/scale.py
 
 reliability: setup
 	$(BIN)/python benchmarks/reliability.py

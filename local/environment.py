@@ -229,15 +229,14 @@ class LocalFailoverEnvironment:
     def _synthesize(self, overrides: dict[str, Any]) -> tuple[FailoverConfig, dict[str, Any]]:
         https = self.provider.landing_tls
         local = drill_overrides(self.emulator.base_url, self.provider.landing_port, self.hosted_zone_id, https)
-        context = merge(merge(merge(base_context(), local), self.provider.overrides()), overrides)
+        site = merge(self.provider.overrides(), self.provider.scenario_configuration())
+        context = merge(merge(merge(base_context(), local), site), overrides)
         config = FailoverConfig.parse(context[CONTEXT_KEY])
         if not os.environ.get(SYNTH_CACHE_VARIABLE):
             return config, synthesize(context)
         # Shared by every environment of the test session: synthesized with stand-ins for this
         # environment's own values (ports, zone id), which are then put in their place.
-        stand_in = merge(
-            merge(merge(base_context(), drill_overrides(*STAND_INS)), self.provider.overrides()), overrides
-        )
+        stand_in = merge(merge(merge(base_context(), drill_overrides(*STAND_INS)), site), overrides)
         template = synthesize(stand_in)
         return config, localize(template, FailoverConfig.parse(stand_in[CONTEXT_KEY]), config, self.hosted_zone_id)
 

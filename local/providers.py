@@ -47,6 +47,10 @@ class LocalProvider(Protocol):
         """What the drill changes in cdk.json's configuration to reach this provider."""
         ...
 
+    def scenario_configuration(self) -> dict[str, Any]:
+        """What the scenario's site says in its cdk.json (machines "all" for a generated estate)."""
+        ...
+
     def function_environment(self) -> dict[str, str]:
         """What every function's environment must carry to reach this provider."""
         ...
@@ -86,6 +90,9 @@ class CloudEndureSite:
 
     def overrides(self, api_url_stand_in: str | None = None) -> dict[str, Any]:
         return {CONTEXT_KEY: {"cloudendure": {"apiUrl": api_url_stand_in or self.emulator.base_url}}}
+
+    def scenario_configuration(self) -> dict[str, Any]:
+        return {CONTEXT_KEY: dict(self.emulator.account.scenario.configuration)}
 
     def function_environment(self) -> dict[str, str]:
         return {}
@@ -130,6 +137,9 @@ class DrsSite:
 
     def overrides(self, api_url_stand_in: str | None = None) -> dict[str, Any]:
         return {CONTEXT_KEY: {"provider": "drs", "drs": {}}}
+
+    def scenario_configuration(self) -> dict[str, Any]:
+        return {CONTEXT_KEY: dict(self.emulator.account.scenario.configuration)}
 
     def function_environment(self) -> dict[str, str]:
         # boto3 reads a service's endpoint from AWS_ENDPOINT_URL_<SERVICE>, as AWS's SDKs do.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -131,12 +131,15 @@ class Scenario(_Model):
     session_ttl_seconds: Annotated[float, Field(gt=0, alias="sessionTtlSeconds")] = 3600.0
     license_expired: bool = Field(False, alias="licenseExpired")
     login_redirect: bool = Field(False, alias="loginRedirect")
+    # What this site's cdk.json says where it differs from the example (`drAutopilot` keys, such
+    # as machines "all" for a generated estate); the drill configures the stack with it.
+    configuration: dict[str, Any] = {}
 
     def all_machines(self) -> list[MachineSpec]:
         """The listed machines, followed by the generated ones (the first generated is the webserver)."""
         machines = list(self.machines)
         if self.generate is not None:
-            width = len(str(self.generate.count))
+            width = max(4, len(str(self.generate.count)))  # app-server-0001 whatever N is
             machines += [
                 MachineSpec(
                     name=f"{self.generate.name_prefix}{index:0{width}d}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -144,12 +144,15 @@ class Scenario(_Model):
     quotas: QuotaSpec = QuotaSpec()
     landing_page: LandingPageSpec = Field(LandingPageSpec(), alias="landingPage")
     faults: list[FaultSpec] = []
+    # What this site's cdk.json says where it differs from the example (`drAutopilot` keys, such
+    # as machines "all" for a generated estate); the drill configures the stack with it.
+    configuration: dict[str, Any] = {}
 
     def all_servers(self) -> list[ServerSpec]:
         """The listed servers, then the generated ones (the first generated is the webserver if none is)."""
         servers = list(self.servers)
         if self.generate is not None:
-            width = len(str(self.generate.count))
+            width = max(4, len(str(self.generate.count)))  # app-server-0001 whatever N is
             has_webserver = any(server.webserver for server in servers)
             servers += [
                 ServerSpec(

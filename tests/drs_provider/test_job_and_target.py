@@ -102,7 +102,7 @@ def test_a_stuck_job_keeps_running(start_site: SiteFactory) -> None:
 
 def test_the_jobs_of_a_large_launch_complete_together_and_their_logs_are_merged(start_site: SiteFactory) -> None:
     # Given 450 servers launched in three jobs
-    config = drs_config(machines="all", webserverMachine="app-server-001")
+    config = drs_config(machines="all", webserverMachine="app-server-0001")
     site = start_site("large", config=config, machine_count=450)
     result = launch(site)
     # When the jobs are done

@@ -11,9 +11,10 @@ from dr_autopilot.errors import JobAlreadyRunning, NoPointInTime, QuotaExceeded
 from dr_autopilot.models import Mode
 from dr_autopilot.providers.drs.provider import BATCH_TAG, EXECUTION_TAG, job_ids
 
+from local.drs.scenario import QuotaSpec, load_scenario
 from tests.drs_provider.conftest import EXECUTION, OTHER_EXECUTION, Site, SiteFactory, drs_config
 
-ALL = drs_config(machines="all", webserverMachine="app-server-001")
+ALL = drs_config(machines="all", webserverMachine="app-server-0001")
 
 
 def participants(site: Site, job_id: str) -> list[str]:
@@ -161,8 +162,9 @@ def test_a_conflict_with_this_executions_own_job_adopts_it(start_site: SiteFacto
 
 
 def test_a_launch_beyond_the_accounts_quota_is_refused_by_name(start_site: SiteFactory) -> None:
-    # Given 600 servers and an account that holds at most 500 in active jobs
-    site = start_site("large", config=ALL, machine_count=600)
+    # Given 600 servers and an account that holds at most 500 in active jobs (DRS's default quota)
+    estate = load_scenario("large", 600).model_copy(update={"quotas": QuotaSpec()})
+    site = start_site(estate, config=ALL)  # type: ignore[arg-type]
     checked_at = site.provider.assess_replication().checked_at
     # When they are launched, Then the third job is refused by name (the first two run)
     with pytest.raises(QuotaExceeded, match="SourceServersInAllActiveJobs"):

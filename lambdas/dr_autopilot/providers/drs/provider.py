@@ -123,6 +123,7 @@ class DrsProvider:
         self._drs = config.drs
         self._instances = instances
         self._now = now or client.server_time
+        self._final_logs: dict[str, list[JobLogItem]] = {}  # by job id, once the job is COMPLETED
 
     # ---------------------------------------------------------------------------- machines
     def _key(self, server: SourceServer) -> str | None:
@@ -318,7 +319,7 @@ class DrsProvider:
         """Every job's log, merged in time order: (job number from 1, item). Stable: items of
         one moment keep their job's order."""
         with ThreadPoolExecutor(max_workers=max(1, min(CONCURRENT_LOOKUPS, len(jobs)))) as pool:
-            logs = list(pool.map(lambda job: self._client.job_log(job.id), jobs))
+            logs = list(pool.map(self._job_log, jobs))
         entries = [
             (item.log_date_time, index, position, item)
             for index, items in enumerate(logs, 1)
@@ -326,6 +327,17 @@ class DrsProvider:
         ]
         entries.sort(key=lambda entry: entry[:3])
         return [(index, item) for _, index, _, item in entries]
+
+    def _job_log(self, job: Job) -> list[JobLogItem]:
+        """A job's log; a COMPLETED job's is final, so a warm function reads it only once (the API
+        has no "since": a poll of 15 jobs of 200 servers would re-read thousands of items)."""
+        cached = self._final_logs.get(job.id)
+        if cached is not None:
+            return cached
+        items = self._client.job_log(job.id)
+        if job.status is JobStatus.COMPLETED:
+            self._final_logs[job.id] = items
+        return items
 
     def _names(self, server_ids: Iterable[str]) -> dict[str, str]:
         """Hostnames of these source servers (one filtered listing), for log lines."""
