@@ -210,7 +210,10 @@ def judge_end(env: LocalFailoverEnvironment, case: EndCase, result: ExecutionRes
     if not jobs and not ("No launch was started" in body or "Nothing was launched" in body):
         verdict.problems.append("does not say that nothing was launched")
     record = env.site.record_values()
-    if record == [PRIMARY_ADDRESS] and ("not changed" not in body and "unchanged" not in body):
+    # A run that ended while UpdateDns ran warns that DNS *may* be switched (the step may still
+    # run); whether it then does (its lock may already be released: LockLost), the message said so.
+    warned = "may be switched to the recovered webserver " in body
+    if record == [PRIMARY_ADDRESS] and not warned and ("not changed" not in body and "unchanged" not in body):
         verdict.problems.append("does not say that DNS was not changed")
     if record != [PRIMARY_ADDRESS] and not all(address in body for address in record):
         verdict.problems.append(f"DNS moved to {record}, not said")

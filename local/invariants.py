@@ -204,6 +204,11 @@ BAD_CONFIGURATIONS: list[tuple[str, dict[str, Any], str]] = [
     ("an unknown key", {"healthcheck": {"port": 80}}, "healthcheck"),
     ("webserver not among the machines", {"webserverMachine": "Web01"}, "webserverMachine"),
     ("a DRS provider without its section", {"provider": "drs"}, "drs"),
+    (
+        "hostnames where DRS source server IDs are configured",
+        {"provider": "drs", "drs": {"identifyBy": "sourceServerId"}},
+        "drs.identifyBy",
+    ),
 ]
 
 

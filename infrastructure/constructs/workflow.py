@@ -45,6 +45,8 @@ DNS_PENDING = [DnsChangePending.__name__, DnsThrottled.__name__]
 # Lambda refused to start the function (concurrency or rate limit): nothing ran, so any task may
 # simply be invoked again, with back-off and jitter so that retries of a storm spread out.
 THROTTLED = ["Lambda.TooManyRequestsException"]
+# Read-only steps after the launch, which wait longer for a provider that keeps failing.
+PATIENT_READS = (StateName.POLL_JOB, StateName.FIND_TARGETS)
 
 
 class FailoverWorkflow(Construct):
@@ -312,6 +314,8 @@ class FailoverWorkflow(Construct):
             result_path=TASK_BY_STATE[state].result_path,
         )
         self._retry_throttled(task)
+        if state in PATIENT_READS:
+            self._retry_provider_unavailable_longer(task)
         self._retry_transient(task)
         task.add_catch(self._report_failure, errors=["States.ALL"], result_path="$.error")
         return task
@@ -321,6 +325,19 @@ class FailoverWorkflow(Construct):
         task.add_retry(
             errors=THROTTLED,
             interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+
+    @staticmethod
+    def _retry_provider_unavailable_longer(task: tasks.LambdaInvoke) -> None:
+        """A read-only step after the launch (the job is running, the site is down): a provider
+        throttling or failing for minutes must not end the failover. 5 + 10 + 20 + 40 + 80 + 160 s
+        (full jitter) before ReportFailure, against the other steps' 3 + 6 + 12 s."""
+        task.add_retry(
+            errors=[ServiceUnavailable.__name__],
+            interval=Duration.seconds(5),
             max_attempts=6,
             backoff_rate=2,
             jitter_strategy=sfn.JitterType.FULL,

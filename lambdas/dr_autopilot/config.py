@@ -22,6 +22,9 @@ class ConfigError(ValueError):
     """A configuration that cannot be used; the message names every wrong or missing key."""
 
 
+SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")  # botocore's model for SourceServerID
+
+
 def _hostname(value: str) -> str:
     if not HOSTNAME.match(value):
         raise ValueError(f"{value!r} is not a DNS name such as www.example.com")
@@ -179,6 +182,14 @@ class FailoverConfig(_Section):
             raise ValueError("provider 'drs' needs a 'drs' section (it may be empty: {})")
         if self.drs is not None and self.drs.tags and self.machines != "all":
             raise ValueError('drs.tags narrows machines "all"; with a list of machines, leave it out')
+        if self.drs is not None and self.drs.identify_by == "sourceServerId":
+            names = [*([] if self.machines == "all" else self.machines), self.webserver_machine]
+            wrong = [name for name in names if not SOURCE_SERVER_ID.fullmatch(name)]
+            if wrong:
+                raise ValueError(
+                    f"drs.identifyBy is sourceServerId, but machines / webserverMachine name {', '.join(wrong[:3])}: "
+                    "give source server IDs (s- and 17 letters or digits), or identifyBy hostname"
+                )
         if isinstance(self.machines, list):
             if len(set(self.machines)) != len(self.machines):
                 raise ValueError("machines lists a machine twice")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from dr_autopilot.errors import AmbiguousMachineName, MachineNotFound, ServiceNotInitialized
@@ -102,8 +102,7 @@ def test_a_lag_that_cannot_be_read_makes_the_server_not_ready_without_an_excepti
             "lifeCycle": {"lastSeenByServiceDateTime": "2026-11-25T03:07:40Z"},
         }
     )
-    seen = server.life_cycle.last_seen_by_service_date_time
-    assert seen is not None
+    seen = datetime(2026, 11, 25, 3, 7, 40, tzinfo=UTC)
     # When it is assessed
     verdict = assess_replication(server, "db", seen + timedelta(seconds=2), THRESHOLDS)
     # Then it is not ready, and the reason quotes the value
@@ -173,3 +172,21 @@ def test_drs_never_initialized_in_the_region_is_named(start_site: SiteFactory) -
     # When replication is assessed, Then the error says so
     with pytest.raises(ServiceNotInitialized, match="initialize Elastic Disaster Recovery"):
         site.provider.assess_replication()
+
+
+@pytest.mark.parametrize("last_seen", ["2026-11-25T03:07:40", "yesterday at noon", ""])
+def test_an_agent_time_that_cannot_be_read_makes_one_server_not_ready_without_an_exception(last_seen: str) -> None:
+    # Given a server whose agent's last-seen time has no zone or is not a time (found by the red
+    # team: a naive time raised a TypeError, an unparseable one failed every step's listing)
+    server = SourceServer.model_validate(
+        {
+            "sourceServerID": "s-1",
+            "dataReplicationInfo": {"dataReplicationState": "CONTINUOUS", "lagDuration": "PT5S"},
+            "lifeCycle": {"lastSeenByServiceDateTime": last_seen},
+        }
+    )
+    # When it is assessed
+    verdict = assess_replication(server, "db", datetime(2026, 11, 25, 3, 8, tzinfo=UTC), THRESHOLDS)
+    # Then it alone is not ready, with a reason (an empty value: never seen)
+    assert not verdict.ready and len(verdict.reasons) == 1
+    assert "agent" in verdict.reasons[0]

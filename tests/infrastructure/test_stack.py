@@ -459,3 +459,17 @@ def test_with_drs_only_launch_recovery_may_start_a_recovery_and_no_secret_is_rea
         s for s in policy_statements(resources, "LaunchRecovery") if "drs:StartRecovery" in json.dumps(s["Action"])
     ]
     assert "*" not in start["Resource"] and ":drs:" in json.dumps(start["Resource"])
+
+
+def test_read_only_steps_after_the_launch_wait_minutes_for_a_failing_provider(resources: dict[str, Any]) -> None:
+    # Given the steps that only read while the launch job runs (found by the red team: 20 throttled
+    # DRS calls within seconds ended a healthy failover)
+    states = definition(resources)["States"]
+    for name in ("PollJob", "FindTargets"):
+        # When the first retry rule that matches ServiceUnavailable is read (Step Functions uses the first)
+        (rule, *_) = [r for r in states[name]["Retry"] if "ServiceUnavailable" in r["ErrorEquals"]]
+        waits = [rule["IntervalSeconds"] * rule["BackoffRate"] ** n for n in range(rule["MaxAttempts"])]
+        # Then it waits minutes before giving up, where the other steps wait seconds
+        assert sum(waits) >= 300, name
+    (others, *_) = [r for r in states["CheckReplication"]["Retry"] if "ServiceUnavailable" in r["ErrorEquals"]]
+    assert others["MaxAttempts"] == 3

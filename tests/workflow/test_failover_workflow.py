@@ -158,15 +158,6 @@ def test_point_in_time_before_every_recovery_point_launches_nothing(env: LocalFa
     assert_failed_safely(env, result, "NoPointInTime", "no recovery point at or before 2020-01-01", launches=0)
 
 
-def test_failed_job_is_reported_and_dns_left_alone(env: LocalFailoverEnvironment) -> None:
-    # Given a recovery job that fails while converting the webserver
-    env.reset_site("job-fails")
-    # When a failover is started
-    result = env.executions.run({})
-    # Then it fails safely with JobFailed quoting the job's failure, after its one launch, DNS unchanged
-    assert_failed_safely(env, result, "JobFailed", "Conversion of machine WebServer failed", launches=1)
-
-
 def test_unhealthy_landing_page_never_gets_dns(env: LocalFailoverEnvironment) -> None:
     # Given a recovered webserver whose landing page answers 503
     env.reset_site("unhealthy-landing")

@@ -67,7 +67,9 @@ class DataReplicationInfo(_DrsModel):
 
 
 class LifeCycle(_DrsModel):
-    last_seen_by_service_date_time: datetime | None = Field(None, alias="lastSeenByServiceDateTime")
+    # Read as text: an odd value makes one server "not ready" with a reason (replication.py),
+    # never the whole estate's verdict fail.
+    last_seen_by_service_date_time: str | None = Field(None, alias="lastSeenByServiceDateTime")
 
 
 class IdentificationHints(_DrsModel):

@@ -70,11 +70,25 @@ def assess_replication(
         reasons.append(f"lag {info.lag_duration[:40]!r} is not an ISO-8601 duration")
     elif lag > thresholds.max_lag_seconds:
         reasons.append(f"lag {lag:.0f}s exceeds {thresholds.max_lag_seconds:.0f}s")
-    last_seen = server.life_cycle.last_seen_by_service_date_time
-    if last_seen is None:
+    seen_text = server.life_cycle.last_seen_by_service_date_time
+    last_seen = _moment(seen_text)
+    if seen_text is None:
         reasons.append("agent never seen")
+    elif last_seen is None:
+        reasons.append(f"agent last seen {seen_text[:40]!r}, which is not an ISO-8601 time with a zone")
     elif (now - last_seen).total_seconds() > thresholds.max_agent_silence_seconds:
         reasons.append(f"agent last seen {(now - last_seen).total_seconds():.0f}s ago")
     return ReplicationVerdict(
         server_id=server.id, name=name, ready=not reasons, lag_seconds=lag, reasons=tuple(reasons)
     )
+
+
+def _moment(text: str | None) -> datetime | None:
+    """An ISO-8601 time with a zone (`Z` or an offset), or None if it is not one."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
