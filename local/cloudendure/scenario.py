@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
+ScenarioModel = TypeVar("ScenarioModel", bound=BaseModel)
 GIB = 1024**3
 
 
@@ -151,23 +152,34 @@ class Scenario(_Model):
         return machines
 
 
+def scenario_names(directory: Path) -> list[str]:
+    """The bundled scenarios of an emulator: the JSON files in `directory`."""
+    return sorted(path.stem for path in directory.glob("*.json"))
+
+
+def read_scenario_file(directory: Path, name_or_path: str, model: type[ScenarioModel]) -> ScenarioModel:
+    """A bundled scenario by name (a file in `directory`), or a scenario file by path, validated
+    as `model`; ScenarioError names what is wrong. Shared by the CloudEndure and DRS emulators."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = directory / f"{name_or_path}.json"
+    if not path.is_file():
+        raise ScenarioError(
+            f"unknown scenario {name_or_path!r}: give a file path or one of {', '.join(scenario_names(directory))}"
+        )
+    try:
+        return model.model_validate(json.loads(path.read_text()))
+    except (json.JSONDecodeError, ValidationError) as error:
+        raise ScenarioError(f"scenario {path} is not valid: {error}") from error
+
+
 def available_scenarios() -> list[str]:
-    return sorted(path.stem for path in SCENARIO_DIR.glob("*.json"))
+    return scenario_names(SCENARIO_DIR)
 
 
 def load_scenario(name_or_path: str, machine_count: int | None = None) -> Scenario:
     """Load a bundled scenario by name, or a scenario file by path."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = SCENARIO_DIR / f"{name_or_path}.json"
-    if not path.is_file():
-        raise ScenarioError(
-            f"unknown scenario {name_or_path!r}: give a file path or one of {', '.join(available_scenarios())}"
-        )
-    try:
-        scenario = Scenario.model_validate(json.loads(path.read_text()))
-    except (json.JSONDecodeError, ValidationError) as error:
-        raise ScenarioError(f"scenario {path} is not valid: {error}") from error
+    scenario = read_scenario_file(SCENARIO_DIR, name_or_path, Scenario)
     if machine_count is not None:
         if scenario.generate is None:
             raise ScenarioError(f"scenario {scenario.name!r} has a fixed machine list; --machine-count needs 'large'")

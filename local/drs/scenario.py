@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from local.cloudendure.scenario import LandingPageSpec, ScenarioError
+from local.cloudendure.scenario import LandingPageSpec, ScenarioError, read_scenario_file, scenario_names
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 GIB = 1024**3
@@ -166,22 +165,12 @@ class Scenario(_Model):
 
 
 def available_scenarios() -> list[str]:
-    return sorted(path.stem for path in SCENARIO_DIR.glob("*.json"))
+    return scenario_names(SCENARIO_DIR)
 
 
 def load_scenario(name_or_path: str, machine_count: int | None = None) -> Scenario:
     """A bundled scenario by name, or a scenario file by path; `machine_count` resizes a generated one."""
-    path = Path(name_or_path)
-    if not path.suffix:
-        path = SCENARIO_DIR / f"{name_or_path}.json"
-    if not path.is_file():
-        raise ScenarioError(
-            f"unknown scenario {name_or_path!r}: give a file path or one of {', '.join(available_scenarios())}"
-        )
-    try:
-        scenario = Scenario.model_validate(json.loads(path.read_text()))
-    except (json.JSONDecodeError, ValidationError) as error:
-        raise ScenarioError(f"scenario {path} is not valid: {error}") from error
+    scenario = read_scenario_file(SCENARIO_DIR, name_or_path, Scenario)
     if machine_count is not None:
         if scenario.generate is None:
             raise ScenarioError(f"scenario {scenario.name!r} has a fixed server list; --machine-count needs 'large'")
