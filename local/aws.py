@@ -26,6 +26,7 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda import StateTaskLambda
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.eval.program_state import ProgramStopped, ProgramTimedOut
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 from moto.stepfunctions.parser.utils import TMP_THREADS
@@ -175,6 +176,29 @@ class _LambdaServiceErrors:
         StateTaskLambda._from_error = self._saved
 
 
+class _StoppedStaysStopped:
+    """In Step Functions an execution that was stopped (or timed out) stays ABORTED (TIMED_OUT).
+    moto's interpreter lets the task still in flight overwrite that with an error (FAILED) when
+    it ends after the stop, which made an abort read as a failure now and then. This keeps the
+    first end, as AWS does, while local AWS runs."""
+
+    def __init__(self) -> None:
+        self._saved = Environment.set_error
+
+    def start(self) -> None:
+        original = self._saved
+
+        def set_error(env: Environment, error: Any) -> None:
+            if isinstance(env.program_state(), (ProgramStopped, ProgramTimedOut)):
+                return
+            original(env, error)
+
+        Environment.set_error = set_error
+
+    def stop(self) -> None:
+        Environment.set_error = self._saved
+
+
 class LocalAws:
     """moto + the local Lambda runtime, started and stopped together."""
 
@@ -186,6 +210,7 @@ class LocalAws:
         self.runtime = LocalLambdaRuntime(time_scale=lambda: self._clock.time_scale)
         self._mock = mock_aws(config=MOTO_CONFIG)
         self._lambda_errors = _LambdaServiceErrors()
+        self._stopped_stays_stopped = _StoppedStaysStopped()
         self._caches = _InterpreterCaches()
         self._saved_environment: dict[str, str] = {}
 
@@ -206,6 +231,7 @@ class LocalAws:
         self._clock.start()
         self._caches.start()
         self._lambda_errors.start()
+        self._stopped_stays_stopped.start()
         return self
 
     @contextmanager
@@ -222,6 +248,7 @@ class LocalAws:
         self._clock.stop()
         self._caches.stop()
         self._lambda_errors.stop()
+        self._stopped_stays_stopped.stop()
         self._mock.stop()
         self.runtime.stop()
         for key in LOCAL_AWS_VARIABLES:
