@@ -43,8 +43,9 @@ class LocalProvider(Protocol):
 
     def reset(self, scenario: str, machine_count: int | None) -> None: ...
 
-    def overrides(self, api_url_stand_in: str | None = None) -> dict[str, Any]:
-        """What the drill changes in cdk.json's configuration to reach this provider."""
+    def overrides(self) -> dict[str, Any]:
+        """What the drill changes in cdk.json's configuration to reach this provider, beyond
+        `drill_overrides` (which points cloudendure.apiUrl at the CloudEndure emulator)."""
         ...
 
     def scenario_configuration(self) -> dict[str, Any]:
@@ -60,24 +61,23 @@ class LocalProvider(Protocol):
         ...
 
 
-class CloudEndureSite:
-    name: ProviderName = "cloudendure"
+class _EmulatedSite:
+    """What both sites do the same way: their emulator runs the landing pages and the scenario."""
 
-    def __init__(self, scenario: str, time_scale: float, machine_count: int | None) -> None:
-        self.emulator = CloudEndureEmulator(scenario, time_scale=time_scale, machine_count=machine_count)
-        self.clock = self.emulator.clock
+    name: ProviderName
+    emulator: Any
+
+    def __init__(self, emulator: Any) -> None:
+        self.emulator = emulator
+        self.clock: Clock = emulator.clock
 
     @property
     def landing_port(self) -> int:
-        return self.emulator.landing_port
+        return int(self.emulator.landing_port)
 
     @property
     def landing_tls(self) -> bool:
-        return self.emulator.account.scenario.landing_page.tls
-
-    @property
-    def launches_accepted(self) -> int:
-        return self.emulator.account.launches_accepted
+        return bool(self.emulator.account.scenario.landing_page.tls)
 
     def start(self) -> None:
         self.emulator.start()
@@ -88,11 +88,22 @@ class CloudEndureSite:
     def reset(self, scenario: str, machine_count: int | None) -> None:
         self.emulator.reset(scenario, machine_count)
 
-    def overrides(self, api_url_stand_in: str | None = None) -> dict[str, Any]:
-        return {CONTEXT_KEY: {"cloudendure": {"apiUrl": api_url_stand_in or self.emulator.base_url}}}
-
     def scenario_configuration(self) -> dict[str, Any]:
         return {CONTEXT_KEY: dict(self.emulator.account.scenario.configuration)}
+
+
+class CloudEndureSite(_EmulatedSite):
+    name: ProviderName = "cloudendure"
+
+    def __init__(self, scenario: str, time_scale: float, machine_count: int | None) -> None:
+        super().__init__(CloudEndureEmulator(scenario, time_scale=time_scale, machine_count=machine_count))
+
+    @property
+    def launches_accepted(self) -> int:
+        return int(self.emulator.account.launches_accepted)
+
+    def overrides(self) -> dict[str, Any]:
+        return {}  # the drill's overrides already point cloudendure.apiUrl at the emulator
 
     def function_environment(self) -> dict[str, str]:
         return {}
@@ -106,40 +117,21 @@ class CloudEndureSite:
         return self.clock.to_wall_clock(job.created_at), self.clock.to_wall_clock(end) if end else None
 
 
-class DrsSite:
+class DrsSite(_EmulatedSite):
     name: ProviderName = "drs"
 
     def __init__(self, scenario: str, time_scale: float, machine_count: int | None) -> None:
         # Recovery instances become EC2 instances in local AWS (moto), as DRS's do in AWS.
-        self.emulator = DrsEmulator(scenario, time_scale=time_scale, machine_count=machine_count, fleet=MotoEc2Fleet())
-        self.clock = self.emulator.clock
-
-    @property
-    def landing_port(self) -> int:
-        return self.emulator.landing_port
-
-    @property
-    def landing_tls(self) -> bool:
-        return bool(self.emulator.account.scenario.landing_page.tls)
+        super().__init__(
+            DrsEmulator(scenario, time_scale=time_scale, machine_count=machine_count, fleet=MotoEc2Fleet())
+        )
 
     @property
     def launches_accepted(self) -> int:
         return int(self.emulator.account.jobs.recoveries_accepted)
 
-    def start(self) -> None:
-        self.emulator.start()
-
-    def stop(self) -> None:
-        self.emulator.stop()
-
-    def reset(self, scenario: str, machine_count: int | None) -> None:
-        self.emulator.reset(scenario, machine_count)
-
-    def overrides(self, api_url_stand_in: str | None = None) -> dict[str, Any]:
+    def overrides(self) -> dict[str, Any]:
         return {CONTEXT_KEY: {"provider": "drs", "drs": {}}}
-
-    def scenario_configuration(self) -> dict[str, Any]:
-        return {CONTEXT_KEY: dict(self.emulator.account.scenario.configuration)}
 
     def function_environment(self) -> dict[str, str]:
         # boto3 reads a service's endpoint from AWS_ENDPOINT_URL_<SERVICE>, as AWS's SDKs do.

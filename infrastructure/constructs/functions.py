@@ -136,11 +136,16 @@ class WorkflowFunctions(Construct):
             )
         if Need.DNS_CHANGE in task.needs:
             self._grant_dns_change(function)
-        if Need.EXECUTION_STATUS in task.needs:
+        # On the failover state machine's executions, named without a reference to the state
+        # machine (a function inside it would otherwise make a dependency cycle).
+        actions = [
+            *(["states:DescribeExecution"] if {Need.EXECUTION_STATUS, Need.HISTORY_READ} & task.needs else []),
+            *(["states:GetExecutionHistory"] if Need.HISTORY_READ in task.needs else []),
+        ]
+        if actions:
             function.add_to_role_policy(
-                iam.PolicyStatement(actions=["states:DescribeExecution"], resources=[execution_arns(Stack.of(self))])
+                iam.PolicyStatement(actions=actions, resources=[execution_arns(Stack.of(self))])
             )
-        # Need.HISTORY_READ is granted by the workflow construct, on its state machine's executions.
 
     def _grant_dns_change(self, function: lambda_.Function) -> None:
         """UPSERT only the configured record names and type in the one zone, and read its changes."""
@@ -198,12 +203,12 @@ class WorkflowFunctions(Construct):
                     "appliesTo": ["Resource::arn:<AWS::Partition>:route53:::change/*"],
                 }
             )
-        if Need.EXECUTION_STATUS in task.needs:
+        if {Need.EXECUTION_STATUS, Need.HISTORY_READ} & task.needs:
             suppressions.append(
                 {
                     "id": "AwsSolutions-IAM5",
-                    "reason": "states:DescribeExecution on the executions of this stack's one failover state machine "
-                    "(to see whether a lock holder still runs); execution ARNs are made per run, so the ARN ends "
+                    "reason": "states:DescribeExecution (and for ReportEnd states:GetExecutionHistory) on the executions "
+                    "of this stack's one failover state machine; execution ARNs are made per run, so the ARN ends "
                     "in '<state machine name>:*'",
                     "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g"}],
                 }

@@ -95,7 +95,6 @@ class FailoverWorkflow(Construct):
         """Every end the workflow cannot report itself (timed out, aborted, failed before or while
         reporting) reaches ReportEnd through Step Functions' status-change events."""
         report_end = self._functions[Watcher.REPORT_END]
-        self.state_machine.grant_execution(report_end, "states:GetExecutionHistory", "states:DescribeExecution")
         self.end_rule = events.Rule(
             self,
             "ExecutionEnded",
@@ -110,20 +109,6 @@ class FailoverWorkflow(Construct):
             ),
         )
         self.end_rule.add_target(targets.LambdaFunction(report_end, retry_attempts=8, max_event_age=Duration.hours(2)))
-        assert report_end.role is not None
-        NagSuppressions.add_resource_suppressions(
-            report_end.role,
-            [
-                {
-                    "id": "AwsSolutions-IAM5",
-                    "reason": "ReportEnd reads the status and history (states:DescribeExecution, "
-                    "states:GetExecutionHistory) of executions of this one state machine; execution ARNs are made "
-                    "per run, so the ARN ends in '<state machine name>:*'",
-                    "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:states:.*:execution:.*:\\*$/g"}],
-                }
-            ],
-            apply_to_children=True,
-        )
 
     # ------------------------------------------------------------------------------ the path
     def _validate_input(self) -> tasks.LambdaInvoke:
