@@ -39,7 +39,7 @@ class FakeProvider:
     def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
         raise AssertionError("not expected in this test")
 
-    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
+    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
         raise AssertionError("not expected in this test")
 
 

@@ -175,6 +175,9 @@ class LaunchResult(StateModel):
     launched_at: datetime  # the provider's clock
     requested_at: datetime | None = None  # the pipeline's clock
     adopted: bool = False  # True when an earlier attempt of this execution had already launched
+    # The provider's ID of the webserver machine as the launch resolved it, so that FindTargets
+    # asks for that one machine instead of listing them all (3,000 source servers in DRS).
+    webserver_id: str | None = None
 
 
 class JobProgress(StateModel):

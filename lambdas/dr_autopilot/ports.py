@@ -60,8 +60,9 @@ class RecoveryProvider(Protocol):
         """The job's status and the log lines after the first `seen`."""
         ...
 
-    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
-        """The recovered webserver's address (public IP, or public DNS name for a CNAME)."""
+    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
+        """The recovered webserver's address (public IP, or public DNS name for a CNAME), from
+        this launch's job(s) only."""
         ...
 
 

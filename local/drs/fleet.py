@@ -19,11 +19,22 @@ from local.cloudendure.landing import LandingPages
 from local.drs.records import stable_hex
 
 
+@dataclass(frozen=True)
+class InstanceRequest:
+    """One recovery instance to run: its Name, addresses and tags."""
+
+    hostname: str
+    public_ip: str
+    private_ip: str
+    tags: dict[str, str]
+
+
 class InstanceFleet(Protocol):
     """The EC2 side of recovery instances."""
 
-    def launch(self, hostname: str, public_ip: str, private_ip: str, tags: dict[str, str]) -> str:
-        """Run an instance with these addresses and tags; returns its EC2 instance id (`i-...`)."""
+    def launch(self, requests: list[InstanceRequest]) -> list[str]:
+        """Run these instances (together: a job's servers that launch in the same moment); returns
+        their EC2 instance ids (`i-...`) in order."""
         ...
 
     def state(self, instance_id: str) -> str:
@@ -42,11 +53,14 @@ class InMemoryFleet:
         self.instances: dict[str, tuple[str, str, str]] = {}  # id -> (hostname, public ip, state)
         self._lock = threading.Lock()
 
-    def launch(self, hostname: str, public_ip: str, private_ip: str, tags: dict[str, str]) -> str:
+    def launch(self, requests: list[InstanceRequest]) -> list[str]:
+        launched = []
         with self._lock:
-            instance_id = "i-" + stable_hex("recovery-instance", str(len(self.instances)))
-            self.instances[instance_id] = (hostname, public_ip, "RUNNING")
-            return instance_id
+            for request in requests:
+                instance_id = "i-" + stable_hex("recovery-instance", str(len(self.instances)))
+                self.instances[instance_id] = (request.hostname, request.public_ip, "RUNNING")
+                launched.append(instance_id)
+        return launched
 
     def state(self, instance_id: str) -> str:
         with self._lock:
@@ -58,6 +72,15 @@ class InMemoryFleet:
             if instance_id in self.instances:
                 hostname, public_ip, _ = self.instances[instance_id]
                 self.instances[instance_id] = (hostname, public_ip, "TERMINATED")
+
+
+@dataclass(frozen=True)
+class HostRequest:
+    """A source server's recovery instance to launch."""
+
+    hostname: str
+    webserver: bool
+    tags: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -79,12 +102,18 @@ class RecoveryHosts:
         self._addresses = addresses or itertools.count(1)
         self._lock = threading.Lock()
 
-    def launch(self, hostname: str, webserver: bool, tags: dict[str, str]) -> LaunchedHost:
-        public_ip, private_ip = self._allocate()
-        instance_id = self.fleet.launch(hostname, public_ip, private_ip, tags)
-        if webserver:
-            self.landing.serve(instance_id, public_ip, hostname=f"{hostname}-recovered")
-        return LaunchedHost(instance_id, public_ip, private_ip)
+    def launch(self, hosts: list[HostRequest]) -> list[LaunchedHost]:
+        """Launch these hosts into the fleet in one call (a large job's servers often launch in
+        the same moment, and one EC2 call for many instances is far cheaper than many calls)."""
+        requests = [InstanceRequest(host.hostname, *self._allocate(), host.tags) for host in hosts]
+        instance_ids = self.fleet.launch(requests) if requests else []
+        for host, request, instance_id in zip(hosts, requests, instance_ids, strict=True):
+            if host.webserver:
+                self.landing.serve(instance_id, request.public_ip, hostname=f"{host.hostname}-recovered")
+        return [
+            LaunchedHost(instance_id, request.public_ip, request.private_ip)
+            for request, instance_id in zip(requests, instance_ids, strict=True)
+        ]
 
     def terminate(self, instance_id: str) -> None:
         self.fleet.terminate(instance_id)

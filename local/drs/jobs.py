@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from local.cloudendure.clock import Clock
 from local.drs.errors import conflict, not_found, quota_exceeded
-from local.drs.fleet import RecoveryHosts
+from local.drs.fleet import HostRequest, LaunchedHost, RecoveryHosts
 from local.drs.inventory import Inventory, RecoveryInstances
 from local.drs.records import Arns, Job, LogEvent, Participant, RecoveryInstance, Snapshot, SourceServer, stable_hex
 from local.drs.scenario import FLOWING_STATES, JobSpec, QuotaSpec
@@ -154,31 +154,49 @@ class Jobs:
         return job
 
     def settle(self) -> None:
-        """Apply every effect that has fallen due since the last look."""
+        """Apply every effect that has fallen due since the last look. The instances due to
+        launch are launched together at the end of the pass, in one call to the fleet."""
         now = self.clock.now()
+        launches: list[tuple[Job, Participant]] = []
         for job in [job for job in self.order if not job.finished]:
             elapsed = job.elapsed(now)
             while job.applied < len(job.log) and job.log[job.applied].offset <= elapsed:
-                self._apply(job, job.log[job.applied])
+                launches += self._apply(job, job.log[job.applied])
                 job.applied += 1
+        if launches:
+            self._launch(launches)
 
-    def _apply(self, job: Job, event: LogEvent) -> None:
+    def _apply(self, job: Job, event: LogEvent) -> list[tuple[Job, Participant]]:
+        """Apply one log event; returns the launch it makes due, if any."""
         participant = job.participants.get(event.participant or "")
         if event.event == "CLEANUP_END" and participant is not None:
             instance_id = participant.cleanup_instance_id or participant.recovery_instance_id
             if instance_id:
                 self._terminate_instance(instance_id)
         elif event.event == "LAUNCH_START" and participant is not None and participant.launched_at is not None:
-            self._launch(job, participant)
+            return [(job, participant)]
         elif event.event == "JOB_END":
             job.finished = True
             for member in job.participants.values():
                 self.busy.pop(member.source_server_id, None)
+        return []
 
-    def _launch(self, job: Job, participant: Participant) -> None:
-        server = self.inventory.servers[participant.source_server_id]
-        tags = {**server.tags, **MANAGED_TAGS, SOURCE_SERVER_TAG: server.id}
-        host = self.hosts.launch(server.spec.hostname, server.spec.webserver, tags)
+    def _launch(self, launches: list[tuple[Job, Participant]]) -> None:
+        servers = [self.inventory.servers[participant.source_server_id] for _, participant in launches]
+        hosts = self.hosts.launch(
+            [
+                HostRequest(
+                    server.spec.hostname,
+                    server.spec.webserver,
+                    {**server.tags, **MANAGED_TAGS, SOURCE_SERVER_TAG: server.id},
+                )
+                for server in servers
+            ]
+        )
+        for (job, participant), server, host in zip(launches, servers, hosts, strict=True):
+            self._register_instance(job, participant, server, host)
+
+    def _register_instance(self, job: Job, participant: Participant, server: SourceServer, host: LaunchedHost) -> None:
         created = job.created_at + timedelta(seconds=participant.launch_at or 0.0)
         instance = RecoveryInstance(
             id=host.instance_id,

@@ -39,6 +39,9 @@ ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 TAG_OPERATIONS = {"GET": "ListTagsForResource", "POST": "TagResource", "DELETE": "UntagResource"}
 POLL_SECONDS = 0.05  # how soon `stop()` returns
+# Jobs run while nobody looks, as in DRS: their due effects (recovery instances launched into the
+# fleet, terminated) are applied this often in real time, not only when the next request comes.
+JOB_TICK_SECONDS = 0.1
 BARE_STATUS_MESSAGES = {502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
@@ -85,6 +88,8 @@ class DrsEmulator:
         self._server = QuietServer((host, port), Handler)
         self.host, self.port = host, int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._jobs_thread: threading.Thread | None = None
 
     def _build_account(self, scenario: str | Scenario, machine_count: int | None) -> Account:
         loaded = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, machine_count)
@@ -137,9 +142,25 @@ class DrsEmulator:
             target=self._server.serve_forever, args=(POLL_SECONDS,), name="drs-emulator", daemon=True
         )
         self._thread.start()
+        self._jobs_thread = threading.Thread(target=self._run_jobs, name="drs-emulator-jobs", daemon=True)
+        self._jobs_thread.start()
         return self
 
+    def _run_jobs(self) -> None:
+        """Apply the jobs' due effects every tick: an EC2 client that never asks DRS still sees
+        the recovery instances appear when the job launches them (and the work of launching
+        thousands is spread over the job instead of landing on the next request)."""
+        while not self._stopping.wait(JOB_TICK_SECONDS):
+            try:
+                with self.account.settled():
+                    pass
+            except Exception:  # noqa: BLE001 - an emulator bug is shown; the next request meets it too
+                traceback.print_exc(file=sys.stderr)
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._jobs_thread is not None:
+            self._jobs_thread.join()
         self._server.shutdown()
         self._server.server_close()
         self.account.shutdown(terminate_instances=False)

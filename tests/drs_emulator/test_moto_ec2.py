@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -102,3 +103,32 @@ def test_an_instance_stopped_in_ec2_shows_stopped_in_drs(drs_in_local_aws: Drs) 
     # Then DRS reports its EC2 state as STOPPED
     again = drs.client.describe_recovery_instances()["items"][0]
     assert again["ec2InstanceState"] == "STOPPED"
+
+
+def test_a_job_launches_its_instances_into_ec2_while_nobody_asks_drs(drs_in_local_aws: Drs) -> None:
+    # Given a recovery of both servers, accepted
+    drs = drs_in_local_aws
+    ids = drs.server_ids()
+    ec2 = boto3.client("ec2", region_name="eu-west-1")
+    by_server = [{"Name": "tag:AWSElasticDisasterRecoverySourceServerID", "Values": list(ids.values())}]
+
+    def running() -> dict[str, Any]:
+        reservations = ec2.describe_instances(Filters=by_server)["Reservations"]
+        return {i["InstanceId"]: i for r in reservations for i in r["Instances"] if i["State"]["Name"] == "running"}
+
+    earlier = set(running())  # this module's other tests' instances of the same servers
+    drs.client.start_recovery(sourceServers=[{"sourceServerID": one} for one in ids.values()])
+    calls = dict(drs.emulator.info()["calls"])
+    # When the job's time passes and only EC2 is asked
+    drs.clock.advance(240)
+    deadline = time.monotonic() + 5
+    instances: list[dict[str, Any]] = []
+    while len(instances) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        instances = [i for instance_id, i in running().items() if instance_id not in earlier]
+    # Then both instances run in EC2, each with its own server's tags and its own public address
+    tags = [{tag["Key"]: tag["Value"] for tag in i["Tags"]} for i in instances]
+    assert sorted((t["Name"], t["AWSElasticDisasterRecoverySourceServerID"]) for t in tags) == sorted(ids.items())
+    assert len({i["PublicIpAddress"] for i in instances}) == 2
+    # And DRS was not asked anything meanwhile
+    assert drs.emulator.info()["calls"] == calls

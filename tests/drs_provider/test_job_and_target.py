@@ -3,14 +3,19 @@ the recovered webserver's address, only from an instance this execution launched
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import pytest
 from dr_autopilot.config import JobConfig
-from dr_autopilot.errors import JobFailed, LaunchIncomplete, TargetNotFound, TargetNotFromThisJob
+from dr_autopilot.errors import JobFailed, LaunchIncomplete, MachineNotFound, TargetNotFound, TargetNotFromThisJob
 from dr_autopilot.logic.poll_job import poll_job
 from dr_autopilot.models import FailoverRequest, LaunchResult, Mode, ProviderJobStatus, WorkflowState
+from dr_autopilot.providers.drs.client import DrsClient
+from dr_autopilot.providers.drs.provider import DrsProvider
 
+from local.drs import FaultSpec
+from local.drs.scenario import ErrorType
 from tests.drs_provider.conftest import EXECUTION, OTHER_EXECUTION, Site, SiteFactory, drs_config
 
 
@@ -114,14 +119,52 @@ def test_the_jobs_of_a_large_launch_complete_together_and_their_logs_are_merged(
     assert len(snapshot.new_lines) == 20 and text(snapshot.new_lines)[-1] == "JOB_END (job 3 of 3)"
 
 
+def test_a_long_job_log_is_read_again_only_after_its_last_full_page(start_site: SiteFactory) -> None:
+    # Given one job of 200 servers whose log is already several pages long (200 items a page)
+    config = drs_config(machines="all", webserverMachine="app-server-0001")
+    site = start_site("large", config=config, machine_count=200)
+    result = launch(site)
+    site.advance(150)
+    first = site.provider.job_snapshot(result.job_id, seen=0)
+    assert first.status is ProviderJobStatus.RUNNING and first.log_total > 600
+    # When it is looked at again after it completed
+    site.advance(150)
+    before = site.calls("DescribeJobLogItems")
+    again = site.provider.job_snapshot(result.job_id, seen=first.log_total)
+    # Then the read resumed after the full pages already read: only the pages after them
+    full_pages_read = first.log_total // 200
+    assert site.calls("DescribeJobLogItems") - before == math.ceil((again.log_total - full_pages_read * 200) / 200)
+    assert site.calls("DescribeJobLogItems") - before < math.ceil(again.log_total / 200)
+    # And it says exactly what a read from the start says
+    fresh = DrsProvider(DrsClient(site.drs), config, site.addresses, now=site.emulator.clock.now)
+    whole = fresh.job_snapshot(result.job_id, seen=first.log_total)
+    assert (again.status, again.log_total, again.new_lines) == (whole.status, whole.log_total, whole.new_lines)
+    assert again.status is ProviderJobStatus.COMPLETED and again.log_total == 2 + 200 * 5
+
+
+def test_a_resumed_log_read_whose_token_is_refused_reads_from_the_start(start_site: SiteFactory) -> None:
+    # Given a running job whose log has been read in part
+    config = drs_config(machines="all", webserverMachine="app-server-0001")
+    site = start_site("large", config=config, machine_count=200)
+    result = launch(site)
+    site.advance(150)
+    first = site.provider.job_snapshot(result.job_id, seen=0)
+    # When DRS refuses the kept pagination token (ValidationException) on the next read
+    site.advance(150)
+    site.emulator.faults.arm(FaultSpec(operation="DescribeJobLogItems", error_type=ErrorType.VALIDATION))
+    again = site.provider.job_snapshot(result.job_id, seen=first.log_total)
+    # Then the log is read again from the start, and nothing is missing
+    assert again.status is ProviderJobStatus.COMPLETED and again.log_total == 2 + 200 * 5
+
+
 # ------------------------------------------------------------------------------------ target
 def test_the_recovered_webserver_is_found_by_its_ec2_address(site: Site) -> None:
     # Given a completed recovery
     result = launch(site)
     site.advance(240)
     # When the target is looked for
-    target = site.provider.find_target(result.job_id, want_dns_name=False)
-    named = site.provider.find_target(result.job_id, want_dns_name=True)
+    target = site.provider.find_target(result, want_dns_name=False)
+    named = site.provider.find_target(result, want_dns_name=True)
     # Then it is the webserver's recovery instance, at its public IP (or public DNS name)
     instance = site.job(result.job_id)["participatingServers"][1]["recoveryInstanceID"]
     public_ip = site.addresses.fleet.instances[instance][1]
@@ -140,7 +183,7 @@ def test_a_target_is_not_given_before_every_server_launched(site: Site) -> None:
     site.advance(60)
     # When the target is looked for, Then the servers without an instance are named
     with pytest.raises(LaunchIncomplete, match="0 of 2 machines have a launched target; missing: DBServer, WebServer"):
-        site.provider.find_target(result.job_id, want_dns_name=False)
+        site.provider.find_target(result, want_dns_name=False)
 
 
 def test_a_webserver_that_failed_to_launch_has_no_target(start_site: SiteFactory) -> None:
@@ -150,7 +193,7 @@ def test_a_webserver_that_failed_to_launch_has_no_target(start_site: SiteFactory
     site.advance(240)
     # When the target is looked for, Then the webserver is named
     with pytest.raises(LaunchIncomplete, match="1 of 2 machines have a launched target; missing: WebServer"):
-        site.provider.find_target(result.job_id, want_dns_name=False)
+        site.provider.find_target(result, want_dns_name=False)
 
 
 def test_an_instance_another_executions_drill_put_in_place_is_refused(site: Site) -> None:
@@ -162,7 +205,7 @@ def test_an_instance_another_executions_drill_put_in_place_is_refused(site: Site
     # When this execution looks for its target
     # Then the webserver's current instance is refused: it is the other drill's
     with pytest.raises(TargetNotFromThisJob, match=f"launched by job {theirs.job_id}, a drill.*DNS was not changed"):
-        site.provider.find_target(ours.job_id, want_dns_name=False)
+        site.provider.find_target(ours, want_dns_name=False)
 
 
 def test_a_webserver_without_a_public_address_is_not_a_target(site: Site) -> None:
@@ -173,4 +216,31 @@ def test_a_webserver_without_a_public_address_is_not_a_target(site: Site) -> Non
     site.addresses.hidden.update(site.addresses.fleet.instances)
     # When the target is looked for, Then the instance is named
     with pytest.raises(TargetNotFound, match=r"the recovered WebServer \(instance i-\w+\) has no public IP in EC2"):
-        site.provider.find_target(result.job_id, want_dns_name=False)
+        site.provider.find_target(result, want_dns_name=False)
+
+
+def test_the_webserver_the_launch_resolved_is_asked_for_alone(start_site: SiteFactory) -> None:
+    # Given a completed recovery of 1,001 servers (a listing of two pages)
+    config = drs_config(machines="all", webserverMachine="app-server-0001")
+    site = start_site("large", config=config, machine_count=1001)
+    result = launch(site)
+    site.advance(300)
+    # When the target is looked for
+    before = site.calls("DescribeSourceServers")
+    target = site.provider.find_target(result, want_dns_name=False)
+    # Then one filtered DescribeSourceServers found the webserver: the 1,001 servers were not listed
+    assert result.webserver_id and target.machine_name == "app-server-0001"
+    assert site.calls("DescribeSourceServers") - before == 1
+
+
+def test_a_webserver_renamed_after_the_launch_is_refused_by_name(site: Site) -> None:
+    # Given a completed recovery, after which the webserver's source server reports another hostname
+    result = launch(site)
+    site.advance(240)
+    assert result.webserver_id is not None
+    server = site.emulator.account.inventory.servers[result.webserver_id]
+    server.spec = server.spec.model_copy(update={"hostname": "web-renamed"})
+    site.emulator.account.renderer.prepare(site.emulator.account.inventory.order)
+    # When the target is looked for, Then the configured name is missing: no address is given
+    with pytest.raises(MachineNotFound, match="WebServer"):
+        site.provider.find_target(result, want_dns_name=False)

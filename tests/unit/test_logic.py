@@ -18,6 +18,7 @@ from dr_autopilot.errors import (
 )
 from dr_autopilot.logic.check_dns_record import check_dns_record
 from dr_autopilot.logic.check_replication import check_replication
+from dr_autopilot.logic.choose_recovery_point import choose_recovery_point
 from dr_autopilot.logic.health_check import landing_url
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.logic.lock import acquire_lock, clean_up_after_report
@@ -155,6 +156,19 @@ def test_force_records_that_the_verdict_was_overridden() -> None:
     report = check_replication(WorkflowState(request=request(force=True)), FakeProvider(LAGGING))
     # Then the run goes on and the report says the verdict was overridden
     assert report.forced and report.observed_at is not None
+
+
+def test_the_latest_point_asks_the_provider_nothing_a_timestamp_is_looked_up() -> None:
+    # Given the replication check has listed and checked both machines
+    state = WorkflowState(request=request(), replication=READY)
+    # When the latest point is requested, Then the provider is not asked again (FakeProvider
+    # fails any recovery-point lookup) and the count is the replication check's
+    point = choose_recovery_point(state, FakeProvider(READY))
+    assert point.requested == "latest" and point.machine_count == 2
+    # And a timestamp is a lookup in the provider
+    at = WorkflowState(request=request(pointInTime=NOW.isoformat()), replication=READY)
+    with pytest.raises(AssertionError, match="not expected"):
+        choose_recovery_point(at, FakeProvider(READY))
 
 
 # ------------------------------------------------------------------------------------ PollJob

@@ -3,11 +3,13 @@ answer to the launch was lost, and a 409 from an earlier job is reported, never 
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from dr_autopilot.config import FailoverConfig
 from dr_autopilot.errors import JobAlreadyRunning
 from dr_autopilot.models import Mode
-from dr_autopilot.providers.cloudendure.models import LaunchItem, LaunchType
+from dr_autopilot.providers.cloudendure.models import LaunchItem, LaunchType, PointInTime
 from dr_autopilot.providers.cloudendure.provider import CloudEndureProvider
 
 from local.cloudendure import CloudEndureEmulator
@@ -52,3 +54,42 @@ def test_a_job_started_before_this_execution_is_reported_as_already_running(star
         provider.launch(Mode.RECOVERY, None, not_before=checked_at, execution_id="arn:exec")
     # And no second launch reached CloudEndure
     assert emulator.account.launches_accepted == 1
+
+
+def test_points_in_time_for_a_timestamp_are_looked_up_eight_at_a_time(start_emulator: EmulatorFactory) -> None:
+    # Given 16 machines and a recovery to a moment in the past (one points-in-time request each)
+    emulator = start_emulator("large", machine_count=16)
+    raw = base_context()["drAutopilot"]
+    config = FailoverConfig.parse(
+        {
+            **raw,
+            "machines": "all",
+            "webserverMachine": "app-server-0001",
+            "cloudendure": {**raw["cloudendure"], "apiUrl": emulator.base_url, "projectName": "DR-Autopilot-Estate"},
+        }
+    )
+    client = client_for(emulator)
+    provider = CloudEndureProvider(client, config)
+    requested = provider.assess_replication().checked_at
+    # And a client whose lookups each wait until eight are in flight (a barrier breaks after 10 s)
+    in_flight, peak, lock = [0], [0], threading.Lock()
+    eight = threading.Barrier(8, timeout=10)
+    original = client.points_in_time
+
+    def points_in_time(project_id: str, machine_id: str) -> list[PointInTime]:
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        eight.wait()
+        try:
+            return original(project_id, machine_id)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    client.points_in_time = points_in_time  # type: ignore[method-assign]
+    # When the recovery point is resolved
+    point = provider.resolve_recovery_point(requested)
+    # Then every machine got its point: two rounds of eight lookups at once, never more
+    assert point.machine_count == 16 and point.newest_chosen is not None
+    assert peak[0] == 8

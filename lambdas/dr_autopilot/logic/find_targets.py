@@ -12,7 +12,7 @@ from dr_autopilot.ports import DnsRecords, RecoveryProvider
 def find_targets(state: WorkflowState, provider: RecoveryProvider, dns: DnsConfig, records: DnsRecords) -> Target:
     if state.launch is None:
         raise MissingStepResult("FindTargets: no launch job in this execution's state")
-    target = provider.find_target(state.launch.job_id, want_dns_name=dns.record_type == "CNAME")
+    target = provider.find_target(state.launch, want_dns_name=dns.record_type == "CNAME")
     name = dns.record_name if state.request.mode is Mode.RECOVERY else dns.drill_record_name
     if name is None:
         return target

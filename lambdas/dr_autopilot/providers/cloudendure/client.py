@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -137,6 +138,7 @@ class CloudEndureClient:
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._logged_in = False
+        self._login_lock = threading.Lock()
         self._server_time: datetime | None = None
         self.stats = ClientStats()
 
@@ -279,11 +281,16 @@ class CloudEndureClient:
         not_found: type[NotFound] = NotFound,
     ) -> Any:
         if not self._logged_in:
-            self.login()
+            with self._login_lock:
+                if not self._logged_in:
+                    self.login()
+        session = self._session.headers.get("X-XSRF-TOKEN")
         response = self._send(method, path, params=params, json_body=json_body)
         if response.status_code == 401:  # the session expired: log in once more and repeat
-            self.stats.relogins += 1
-            self.login()
+            with self._login_lock:  # lookups run 8 at a time: one of them logs in, the others reuse it
+                if self._session.headers.get("X-XSRF-TOKEN") == session:
+                    self.stats.relogins += 1
+                    self.login()
             response = self._send(method, path, params=params, json_body=json_body)
             if response.status_code == 401:
                 raise AuthenticationFailed(f"{method} {path} refused with 401 right after a fresh login")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -44,6 +45,7 @@ from dr_autopilot.providers.cloudendure.replication import (
 )
 
 CONVERTERS_FINISHED = "Finished starting converters"
+CONCURRENT_LOOKUPS = 8  # points-in-time requests in flight at once for a timestamp
 LAUNCH_TYPE = {Mode.RECOVERY: LaunchType.RECOVERY, Mode.DRILL: LaunchType.TEST}
 JOB_TYPE = {LaunchType.RECOVERY: JobType.RECOVERY_LAUNCH, LaunchType.TEST: JobType.TEST_LAUNCH}
 STATUS = {
@@ -120,19 +122,18 @@ class CloudEndureProvider:
     ) -> list[tuple[LaunchItem, datetime | None]]:
         if requested is None:  # "latest": no point is chosen, so none is asked for (3,000 requests saved)
             return [(LaunchItem(machine_id=machine.id, point_in_time_id=None), None) for machine in machines]
-        items = []
-        for machine in machines:
+
+        def lookup(machine: Machine) -> tuple[LaunchItem, datetime | None]:
             try:
                 point = choose_point_in_time(self._client.points_in_time(self._project.id, machine.id), requested)
             except NoPointInTime as error:
                 raise NoPointInTime(f"machine {machine.name}: {error}") from None
-            items.append(
-                (
-                    LaunchItem(machine_id=machine.id, point_in_time_id=point.id if point else None),
-                    point.date_time if point else None,
-                )
-            )
-        return items
+            item = LaunchItem(machine_id=machine.id, point_in_time_id=point.id if point else None)
+            return item, point.date_time if point else None
+
+        # One request per machine (the API lists no points in time for many machines), 8 at a time.
+        with ThreadPoolExecutor(max_workers=max(1, min(CONCURRENT_LOOKUPS, len(machines)))) as pool:
+            return list(pool.map(lookup, machines))
 
     def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
         machines = self._machines()
@@ -212,7 +213,8 @@ class CloudEndureProvider:
             provider_now=self._client.server_time(),
         )
 
-    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
+    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
+        job_id = launch.job_id
         job = self._client.job(self._project.id, job_id)
         expected = set(job.participating_machines)
         machines = [m for m in self._client.machines(self._project.id) if m.id in expected]

@@ -43,6 +43,9 @@ from dr_autopilot.providers.drs.models import Job, JobLogItem, RecoveryInstance,
 Model = TypeVar("Model", bound=BaseModel)
 
 PAGE_SIZE = 1000  # DRS's largest page
+# Job logs are read in smaller pages: a read resumes after the last page that carried a token, so
+# a poll re-reads at most this many items of each job besides the new ones.
+LOG_PAGE_SIZE = 200
 MAX_SERVERS_PER_FILTER = 200  # DescribeSourceServers.filters.sourceServerIDs
 MAX_JOBS_PER_FILTER = 1000  # DescribeJobs.filters.jobIDs
 MAX_SERVERS_PER_JOB = 200  # StartRecovery.sourceServers
@@ -153,6 +156,22 @@ class DrsClient:
     def job_log(self, job_id: str) -> list[JobLogItem]:
         """The job's log items, oldest first (paginated)."""
         return self._paginate("describe_job_log_items", JobLogItem, {"jobID": job_id}, not_found=JobNotFound)
+
+    def job_log_from(self, job_id: str, token: str | None) -> tuple[list[JobLogItem], list[JobLogItem], str | None]:
+        """The job's log items from `token` on (from the start without one), split where the
+        last page that carried a nextToken ends: (items before it, items after it, that token).
+        A job's log only grows, so the items before the token are final and a later read can
+        resume from it instead of reading thousands of items again."""
+        settled: list[JobLogItem] = []
+        while True:
+            page = {"jobID": job_id, "maxResults": LOG_PAGE_SIZE} | ({"nextToken": token} if token else {})
+            body = self._call("describe_job_log_items", page, JobNotFound)
+            items = [self._parse(JobLogItem, item) for item in self._items(body, "describe_job_log_items")]
+            following = body.get("nextToken")
+            if not following:
+                return settled, items, token
+            settled += items
+            token = following
 
     # ---------------------------------------------------------------------- recovery instances
     def recovery_instances(self, ids: list[str]) -> list[RecoveryInstance]:

@@ -38,6 +38,7 @@ from dr_autopilot.errors import (
     LaunchIncomplete,
     MachineNotFound,
     NoPointInTime,
+    RequestRejected,
     TargetNotFound,
     TargetNotFromThisJob,
 )
@@ -124,6 +125,8 @@ class DrsProvider:
         self._instances = instances
         self._now = now or client.server_time
         self._final_logs: dict[str, list[JobLogItem]] = {}  # by job id, once the job is COMPLETED
+        # By job id: the items of its log's full pages read so far and the token after them.
+        self._log_pages: dict[str, tuple[list[JobLogItem], str]] = {}
 
     # ---------------------------------------------------------------------------- machines
     def _key(self, server: SourceServer) -> str | None:
@@ -225,8 +228,9 @@ class DrsProvider:
         earlier = self._jobs_of_this_execution(mode, not_before, tag)
         launched = {server.source_server_id for job in earlier for server in job.participating_servers}
         remaining = [machine for machine in machines if machine.server.id not in launched]
+        webserver = self._webserver_of(machines)
         if not remaining:
-            return self._result(mode, earlier, adopted=True)
+            return self._result(mode, earlier, adopted=True, webserver=webserver)
         snapshots = self._snapshots(remaining, requested) if requested is not None else {}
         jobs = list(earlier)
         for start in range(0, len(remaining), MAX_SERVERS_PER_JOB):
@@ -238,7 +242,7 @@ class DrsProvider:
             except JobAlreadyRunning as error:
                 job = self._own_job_for(mode, not_before, tag, batch, error, started=jobs[len(earlier) :])
             jobs.append(job)
-        return self._result(mode, jobs, adopted=False)
+        return self._result(mode, jobs, adopted=False, webserver=webserver)
 
     def _own_job_for(
         self,
@@ -265,7 +269,7 @@ class DrsProvider:
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
         jobs = self._jobs_of_this_execution(mode, not_before, execution_tag(execution_id))
-        return self._result(mode, jobs, adopted=True) if jobs else None
+        return self._result(mode, jobs, adopted=True, webserver=None) if jobs else None
 
     def _jobs_of_this_execution(self, mode: Mode, not_before: datetime, tag: str) -> list[Job]:
         """The jobs tagged with this execution, in batch order."""
@@ -276,7 +280,7 @@ class DrsProvider:
         ]
         return sorted(jobs, key=lambda job: (_batch_number(job), job.creation_date_time or not_before))
 
-    def _result(self, mode: Mode, jobs: list[Job], adopted: bool) -> LaunchResult:
+    def _result(self, mode: Mode, jobs: list[Job], adopted: bool, webserver: SourceServer | None) -> LaunchResult:
         created = [job.creation_date_time for job in jobs if job.creation_date_time is not None]
         servers = {server.source_server_id for job in jobs for server in job.participating_servers}
         return LaunchResult(
@@ -285,7 +289,26 @@ class DrsProvider:
             machine_count=len(servers),
             launched_at=min(created) if created else self._now(),
             adopted=adopted,
+            webserver_id=webserver.id if webserver is not None else None,
         )
+
+    def _webserver_of(self, machines: list[Machine]) -> SourceServer | None:
+        name = self._config.webserver_machine
+        return next((m.server for m in machines if self._key(m.server) == name), None)
+
+    def _webserver(self, launch: LaunchResult) -> SourceServer:
+        """The configured webserver's source server: the one the launch resolved, asked for by
+        its ID, if it still carries the configured name; else from the full listing, whose checks
+        name what changed (a renamed, removed or duplicated server)."""
+        if launch.webserver_id:
+            found = [s for s in self._client.source_servers([launch.webserver_id]) if not s.is_archived]
+            if len(found) == 1 and self._key(found[0]) == self._config.webserver_machine:
+                return found[0]
+        name = self._config.webserver_machine
+        webserver = self._webserver_of(self._machines())
+        if webserver is None:  # _machines() has already refused a webserver name it cannot find
+            raise TargetNotFound(f"the webserver {name!r} is not among the source servers to recover")
+        return webserver
 
     # --------------------------------------------------------------------------------- job
     def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
@@ -329,14 +352,27 @@ class DrsProvider:
         return [(index, item) for _, index, _, item in entries]
 
     def _job_log(self, job: Job) -> list[JobLogItem]:
-        """A job's log; a COMPLETED job's is final, so a warm function reads it only once (the API
-        has no "since": a poll of 15 jobs of 200 servers would re-read thousands of items)."""
+        """A job's log. The API has no "since", and a poll of 15 jobs of 200 servers would re-read
+        thousands of items, so a warm function keeps what cannot change: a COMPLETED job's whole
+        log, and a running job's full pages with the token after them, from which the next read
+        resumes (a token DRS no longer accepts means one read from the start)."""
         cached = self._final_logs.get(job.id)
         if cached is not None:
             return cached
-        items = self._client.job_log(job.id)
+        known, token = self._log_pages.get(job.id, ([], None))
+        try:
+            settled, rest, token = self._client.job_log_from(job.id, token)
+        except RequestRejected:  # ValidationException: the token expired or is not valid any more
+            if token is None:
+                raise
+            known, (settled, rest, token) = [], self._client.job_log_from(job.id, None)
+        known = known + settled
+        if token:
+            self._log_pages[job.id] = (known, token)
+        items = known + rest
         if job.status is JobStatus.COMPLETED:
             self._final_logs[job.id] = items
+            self._log_pages.pop(job.id, None)
         return items
 
     def _names(self, server_ids: Iterable[str]) -> dict[str, str]:
@@ -345,7 +381,8 @@ class DrsProvider:
         return {server.id: server.display_name for server in self._client.source_servers(wanted)} if wanted else {}
 
     # ------------------------------------------------------------------------------ target
-    def find_target(self, job_id: str, want_dns_name: bool) -> Target:
+    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
+        job_id = launch.job_id
         jobs = self._client.jobs(job_ids(job_id))
         ours = {job.id for job in jobs}
         participants = {server.source_server_id: server for job in jobs for server in job.participating_servers}
@@ -362,7 +399,7 @@ class DrsProvider:
                 f"missing: {', '.join(names.get(i, i) for i in incomplete[:MAX_LISTED])}"
             )
         name = self._config.webserver_machine
-        webserver = next(m.server for m in self._machines() if self._key(m.server) == name)
+        webserver = self._webserver(launch)
         launched = participants.get(webserver.id)
         if launched is None:
             raise TargetNotFound(f"the webserver {name!r} was not part of job {job_id}")
