@@ -43,12 +43,16 @@ lint: setup
 	$(BIN)/mypy $(TYPED)
 
 # Ruff first (seconds), then mypy beside the tests: a cold mypy is ~20 s of one core that would
-# otherwise come before the first test. Prints its wall time at the end (set-up not counted).
+# otherwise come before the first test. The workflow tests on DRS run as a second pytest session
+# beside the first (they need a local AWS of their own). Prints its wall time (set-up not counted).
 test: setup
 	@start=$$(date +%s); status=0; \
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . || status=1; \
 	$(BIN)/mypy $(TYPED) > .mypy.out 2>&1 & types=$$!; \
-	$(BIN)/pytest || status=$$?; \
+	$(BIN)/pytest -m drs_environment -n 0 -q > .pytest-drs.out 2>&1 & drs=$$!; \
+	$(BIN)/pytest -n 3 || status=$$?; \
+	wait $$drs || status=1; echo "workflow tests on DRS (pytest -m drs_environment, a session of its own):"; \
+	cat .pytest-drs.out; rm -f .pytest-drs.out; \
 	wait $$types || status=1; echo "mypy $(TYPED):"; cat .mypy.out; rm -f .mypy.out; \
 	echo "make test: $$(( $$(date +%s) - start )) s wall for lint, types and tests (set-up excluded)"; \
 	exit $$status

@@ -3,7 +3,9 @@
 Runs the fault matrix, every way an execution can end (with and without Lambda throttling), an
 alarm storm, the safety invariants' own cases (local/invariants.py: one row per invariant, cases
 tried and violations), 1,000 seeded hostile inputs, a secret-leak scan over everything the runs
-recorded, and cdk-nag; prints a table; exits non-zero if a 'must' fails.
+recorded, and cdk-nag; then the fault matrix (DRS's own faults), every end, the throttled runs
+and the storm again with "provider": "drs" against the local DRS; prints a table; exits non-zero
+if a 'must' fails.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from local.ends import END_CASES, THROTTLE_CASES, EndVerdict, run_end
 from local.environment import LocalFailoverEnvironment, base_context
 from local.events import alarm_event
-from local.faults import FAULT_MATRIX, Outcome, run_case
+from local.faults import DRS_FAULT_MATRIX, FAULT_MATRIX, Outcome, run_case
 from local.invariants import (
     BAD_CONFIGURATIONS,
     BLOCKING_CASES,
@@ -150,9 +152,7 @@ def storm_launches(env: LocalFailoverEnvironment) -> tuple[int, int]:
         started += env.executions.deliver_event(event)
         time.sleep(0.05)
     results = [env.executions.wait(arn) for arn in started]
-    return env.emulator.account.launches_accepted, sum(
-        1 for r in results if r.entered_states[-1] == StateName.DEDUPLICATED
-    )
+    return env.provider.launches_accepted, sum(1 for r in results if r.entered_states[-1] == StateName.DEDUPLICATED)
 
 
 def nag_open_findings() -> tuple[int, int]:
@@ -165,10 +165,13 @@ def nag_open_findings() -> tuple[int, int]:
     return sum(r["Compliance"] == "Non-Compliant" for r in rows), sum(r["Compliance"] == "Suppressed" for r in rows)
 
 
-def _run_end(env: LocalFailoverEnvironment, case: Any, board: dict[str, Tally]) -> EndVerdict:
+def _run_end(env: LocalFailoverEnvironment, case: Any, board: dict[str, Tally] | None) -> EndVerdict:
+    """One way to end; judged against the invariants too when a board is given (CloudEndure's:
+    the provenance and probe judges read the CloudEndure emulator's records)."""
     verdict, result = run_end(env, case)
-    judge_run(board, env, case.name, result)
-    board[INVARIANTS[3]].judge(case.name, "; ".join(verdict.problems) if verdict.silent else None)
+    if board is not None:
+        judge_run(board, env, case.name, result)
+        board[INVARIANTS[3]].judge(case.name, "; ".join(verdict.problems) if verdict.silent else None)
     mark = "FAIL" if verdict.silent else "ok  "
     print(
         f"  {mark} {case.name:<52} {verdict.status}{' ' + '; '.join(verdict.problems) if verdict.problems else ''}",
@@ -194,6 +197,40 @@ def invariant_cases(env: LocalFailoverEnvironment, board: dict[str, Tally]) -> N
             f"  {'ok  ' if not tally.violations else 'FAIL'} invariant {tally.invariant}: {tally.tried} cases",
             flush=True,
         )
+
+
+def drs_figures() -> list[tuple[str, int, int | None]]:
+    """The fault matrix, every end, throttled runs and the alarm storm with "provider": "drs"."""
+    print(f"\nThe same with the local DRS: fault matrix ({len(DRS_FAULT_MATRIX)} cases), ends, storm", flush=True)
+    with LocalFailoverEnvironment("two-tier", provider="drs", time_scale=TIME_SCALE) as env:
+        verdicts = []
+        for case in DRS_FAULT_MATRIX:
+            _, verdict = run_case(env, case)
+            verdicts.append(verdict)
+            mark = "ok  " if verdict.as_expected else "FAIL"
+            problems = " " + "; ".join(verdict.problems) if verdict.problems else ""
+            print(f"  {mark} {case.name:<52} {verdict.outcome.value}{problems}", flush=True)
+        ends = [_run_end(env, case, None) for case in END_CASES]
+        throttled = [_run_end(env, case, None) for case in THROTTLE_CASES]
+        storm, deduplicated = storm_launches(env)
+    return [
+        ("DRS: faults injected", len(verdicts), None),
+        ("  survived within bounds", sum(v.outcome is Outcome.SURVIVED for v in verdicts), None),
+        (
+            "  failed loudly (named error, SNS cause, DNS unchanged)",
+            sum(v.outcome is Outcome.FAILED_LOUDLY for v in verdicts),
+            None,
+        ),
+        ("  silent", sum(v.outcome is Outcome.SILENT for v in verdicts), 0),
+        ("  outcome other than the expected one", sum(not v.as_expected for v in verdicts), 0),
+        ("  DNS switches to unhealthy targets", sum(v.dns_changed_to_unhealthy for v in verdicts), 0),
+        ("DRS: silent ends: cases tried", len(ends), None),
+        ("  silent (not exactly one truthful final message)", sum(v.silent for v in ends), 0),
+        ("DRS: throttled runs (a 429 on every task's first call)", len(throttled), None),
+        ("  runs whose end or final message changed", sum(v.silent for v in throttled), 0),
+        ("DRS: launches per incident, alarm storm (20 events)", storm, 1),
+        ("  storm executions recorded as duplicates", deduplicated, 19),
+    ]
 
 
 def main() -> int:
@@ -223,6 +260,7 @@ def main() -> int:
         messages += env.site.notifications()
         invariant_cases(env, board)
         leaks = scan(env.emulator.api_token, everything_recorded(env, messages))
+    drs_rows = drs_figures()
     retry_cases = [v for v in verdicts if "times out after" in v.case.name or "answer lost" in v.case.name]
     hostile = hostile_figures()
     open_findings, acknowledged = nag_open_findings()
@@ -262,6 +300,7 @@ def main() -> int:
         ("cdk-nag open findings", open_findings, 0),
         ("  cdk-nag findings acknowledged with a reason", acknowledged, None),
         *invariant_rows,
+        *drs_rows,
     ]
     print(f"\n{'figure':<72} {'value':>7}  must")
     failed = []

@@ -204,7 +204,7 @@ def judge_end(env: LocalFailoverEnvironment, case: EndCase, result: ExecutionRes
         verdict.problems.append(f"final messages {[m['subject'] for m in finals]}, expected [{case.subject!r}]")
         return verdict
     body = finals[0]["message"]
-    jobs = list(env.emulator.account.jobs)
+    jobs = env.provider.launch_job_ids()
     if jobs and not all(job in body for job in jobs):
         verdict.problems.append(f"launch job(s) {jobs} not named")
     if not jobs and not ("No launch was started" in body or "Nothing was launched" in body):

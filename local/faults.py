@@ -197,6 +197,75 @@ FAULT_MATRIX: list[FaultCase] = [
 ]
 
 
+def _drs_fault(operation: str, count: int, **spec: Any) -> Prepare:
+    """The local DRS's next `count` calls of `operation` misbehave (local.drs.FaultSpec)."""
+
+    def prepare(env: LocalFailoverEnvironment) -> None:
+        body = {"operation": operation, "count": count, **spec}
+        requests.post(f"{env.emulator.admin_url}/faults", json=body, timeout=5).raise_for_status()
+
+    return prepare
+
+
+# The same questions asked of "provider": "drs" against the local DRS (make reliability runs both).
+DRS_FAULT_MATRIX: list[FaultCase] = [
+    FaultCase(
+        "DRS throttling burst",
+        "two-tier",
+        _all(
+            _drs_fault("DescribeSourceServers", 3, errorType="ThrottlingException", retryAfterSeconds=1),
+            _drs_fault("DescribeJobs", 3, errorType="ThrottlingException", retryAfterSeconds=1),
+        ),
+        S,
+    ),
+    FaultCase(
+        "DRS 5xx burst",
+        "two-tier",
+        _all(_drs_fault("DescribeSourceServers", 2, status=503), _drs_fault("DescribeJobLogItems", 2, status=502)),
+        S,
+    ),
+    FaultCase(
+        "dropped connections",
+        "two-tier",
+        _all(_drs_fault("DescribeSourceServers", 2, drop=True), _drs_fault("DescribeJobs", 2, drop=True)),
+        S,
+    ),
+    FaultCase("flaky-api scenario (throttling, 5xx)", "flaky-api", None, S),
+    FaultCase("LaunchRecovery times out after launching", "two-tier", _time_out_after_launch, S),
+    FaultCase("UpdateDns times out after the UPSERT", "two-tier", _time_out_after_dns, S),
+    FaultCase("Route 53 throttling burst", "two-tier", _route53("Throttling", 2), S),
+    FaultCase(
+        "DRS down for good",
+        "two-tier",
+        _drs_fault("DescribeSourceServers", 1000, status=503),
+        F,
+        "ServiceUnavailable",
+        "503",
+    ),
+    FaultCase(
+        "access denied",
+        "two-tier",
+        _drs_fault("DescribeSourceServers", 1000, errorType="AccessDeniedException"),
+        F,
+        "AccessDenied",
+        "AccessDeniedException",
+    ),
+    FaultCase("DRS not initialized", "uninitialized", None, F, "ServiceNotInitialized", "initialize"),
+    FaultCase("lagging replication", "lagging", None, F, "ReplicationNotReady", "DBServer"),
+    FaultCase("a server's launch FAILED", "job-fails", None, F, "JobFailed", "Launch FAILED for WebServer"),
+    FaultCase("job stuck beyond the timeout", "stuck-job", None, F, "JobTimedOut", "the job timeout is 1800s"),
+    FaultCase("landing page 5xx", "unhealthy-landing", None, F, "TargetUnhealthy", "HTTP 503"),
+    FaultCase(
+        "Route 53 refuses the change",
+        "two-tier",
+        _route53("InvalidChangeBatch", 1000),
+        F,
+        "DnsUpdateFailed",
+        "InvalidChangeBatch",
+    ),
+]
+
+
 def run_case(env: LocalFailoverEnvironment, case: FaultCase) -> tuple[ExecutionResult, Verdict]:
     env.reset_site(case.scenario)
     try:
@@ -209,7 +278,7 @@ def run_case(env: LocalFailoverEnvironment, case: FaultCase) -> tuple[ExecutionR
 
 
 def judge(env: LocalFailoverEnvironment, case: FaultCase, result: ExecutionResult) -> Verdict:
-    launches = env.emulator.account.launches_accepted
+    launches = env.provider.launches_accepted
     record = env.site.record_values()
     messages = env.site.notifications()
     failures = [m for m in messages if m["subject"].endswith("failed")]
@@ -244,7 +313,7 @@ def judge(env: LocalFailoverEnvironment, case: FaultCase, result: ExecutionResul
 def _serves_landing_page(env: LocalFailoverEnvironment, address: str) -> bool:
     assert env.config is not None
     try:
-        url = f"http://{address}:{env.emulator.landing_port}{env.config.health_check.path}"
+        url = f"http://{address}:{env.provider.landing_port}{env.config.health_check.path}"
         page = requests.get(url, timeout=5, allow_redirects=False)  # the address itself must serve it
     except requests.RequestException:
         return False

@@ -37,6 +37,14 @@ class LocalProvider(Protocol):
     @property
     def launches_accepted(self) -> int: ...
 
+    def launch_kinds(self) -> list[str]:
+        """Each launch job's kind, oldest first: "recovery" or "drill"."""
+        ...
+
+    def launch_job_ids(self) -> list[str]:
+        """Each launch job's id, oldest first."""
+        ...
+
     def start(self) -> None: ...
 
     def stop(self) -> None: ...
@@ -102,6 +110,15 @@ class CloudEndureSite(_EmulatedSite):
     def launches_accepted(self) -> int:
         return int(self.emulator.account.launches_accepted)
 
+    def launch_kinds(self) -> list[str]:
+        kinds = {"RECOVERY": "recovery", "TEST": "drill"}
+        jobs = self.emulator.account.jobs.values()
+        return [kinds[job.launch_type] for job in jobs if job.launch_type in kinds]
+
+    def launch_job_ids(self) -> list[str]:
+        jobs = self.emulator.account.jobs.values()
+        return [job.id for job in jobs if job.launch_type in ("RECOVERY", "TEST")]
+
     def overrides(self) -> dict[str, Any]:
         return {}  # the drill's overrides already point cloudendure.apiUrl at the emulator
 
@@ -129,6 +146,15 @@ class DrsSite(_EmulatedSite):
     @property
     def launches_accepted(self) -> int:
         return int(self.emulator.account.jobs.recoveries_accepted)
+
+    def launch_kinds(self) -> list[str]:
+        with self.emulator.account.lock:
+            jobs = list(self.emulator.account.jobs.order)
+        return ["drill" if job.is_drill else "recovery" for job in jobs if job.type == "LAUNCH"]
+
+    def launch_job_ids(self) -> list[str]:
+        with self.emulator.account.lock:
+            return [job.id for job in self.emulator.account.jobs.order if job.type == "LAUNCH"]
 
     def overrides(self) -> dict[str, Any]:
         return {CONTEXT_KEY: {"provider": "drs", "drs": {}}}

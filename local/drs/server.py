@@ -200,8 +200,12 @@ class _Handler(BaseHTTPRequestHandler):
     emulator: DrsEmulator
 
     def date_time_string(self, timestamp: float | None = None) -> str:
-        """The Date header, on the emulated clock: clients measure ages against DRS's own time."""
-        return formatdate(self.emulator.clock.now().timestamp(), usegmt=True)
+        """The `Date` header tells emulated time, as the real service's tells its own clock: the
+        moment the request arrived, not a later one. Emulated time runs up to 240 times faster,
+        so a busy machine's few hundred milliseconds between reading the state and sending the
+        headers would otherwise age every answer by minutes (a lag of 25 s read as 145 s)."""
+        arrived = getattr(self, "arrived", None)
+        return formatdate((arrived or self.emulator.clock.now()).timestamp(), usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return
@@ -227,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _dispatch(self, method: str) -> None:
+        self.arrived = self.emulator.clock.now()
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""

@@ -23,9 +23,38 @@ def environment() -> Iterator[LocalFailoverEnvironment]:
         yield env
 
 
+@pytest.fixture(scope="session")
+def drs_environment() -> Iterator[LocalFailoverEnvironment]:
+    """The same, with "provider": "drs" against the local DRS, in a session of its own."""
+    with LocalFailoverEnvironment(
+        "two-tier", provider="drs", time_scale=TIME_SCALE, interpreter_time_scale=INTERPRETER_TIME_SCALE
+    ) as env:
+        yield env
+
+
 @pytest.fixture
-def env(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
+def provider_name() -> str:
+    """The provider of `env`: CloudEndure, unless the test runs on both (`ON_BOTH_PROVIDERS`)."""
+    return "cloudendure"
+
+
+# A test marked so runs once per provider. The DRS variants need a local AWS of their own (moto's
+# state is one per process, and two deployments of the stack collide in it): they carry the
+# drs_environment mark, which the default session leaves out and `make test` runs as a second
+# session beside it (`pytest -m drs_environment -n 0`).
+ON_BOTH_PROVIDERS = pytest.mark.parametrize(
+    "provider_name", ["cloudendure", pytest.param("drs", marks=pytest.mark.drs_environment)]
+)
+
+
+@pytest.fixture
+def env(request: pytest.FixtureRequest, provider_name: str) -> Iterator[LocalFailoverEnvironment]:
     """The environment reset to 'primary down, two-tier replicating'; tests may reset to another scenario."""
+    if provider_name == "drs" and not request.node.get_closest_marker("drs_environment"):
+        pytest.fail("a test on the DRS environment must carry the drs_environment mark: it runs in its own session")
+    environment: LocalFailoverEnvironment = request.getfixturevalue(
+        "drs_environment" if provider_name == "drs" else "environment"
+    )
     environment.reset_site("two-tier")
     yield environment
     environment.aws.runtime.disarm()

@@ -1,36 +1,26 @@
 """The same synthesized workflow with "provider": "drs", against the local AWS Elastic Disaster
 Recovery (local/drs, served to the real boto3 client) whose recovery instances are EC2 instances
-in local AWS. The provider-neutral paths: a recovery, a drill, lagging replication, a server whose
-launch fails, and a launch step retried after it launched."""
+in local AWS: what only DRS has (the EC2 instance behind the address, a server whose launch
+fails while its job COMPLETES, jobs found again by their tag). The paths every provider shares
+run on DRS too, from the modules that mark them ON_BOTH_PROVIDERS."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 import requests
 from dr_autopilot.states import StateName
 
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
-from tests.workflow.conftest import INTERPRETER_TIME_SCALE, TIME_SCALE, assert_failed_safely
+from tests.workflow.conftest import assert_failed_safely
 
-# One worker runs them all, with one local DRS environment.
-pytestmark = [pytest.mark.workflow, pytest.mark.xdist_group("drs")]
-
-
-@pytest.fixture(scope="module")
-def drs_environment() -> Iterator[LocalFailoverEnvironment]:
-    with LocalFailoverEnvironment(
-        "two-tier", provider="drs", time_scale=TIME_SCALE, interpreter_time_scale=INTERPRETER_TIME_SCALE
-    ) as env:
-        yield env
+# In the DRS session (`pytest -m drs_environment`), with its own local AWS.
+pytestmark = [pytest.mark.workflow, pytest.mark.drs_environment]
 
 
 @pytest.fixture
-def env(drs_environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
-    drs_environment.reset_site("two-tier")
-    yield drs_environment
-    drs_environment.aws.runtime.disarm()
+def provider_name() -> str:
+    """Every test here runs on DRS only (the tests marked ON_BOTH_PROVIDERS elsewhere run on it too)."""
+    return "drs"
 
 
 def test_a_drs_recovery_switches_dns_to_the_recovered_ec2_instance(env: LocalFailoverEnvironment) -> None:
@@ -53,21 +43,9 @@ def test_a_drs_recovery_switches_dns_to_the_recovered_ec2_instance(env: LocalFai
     assert "Hello from the PHP webserver" in page.text
 
 
-def test_a_drs_drill_switches_only_the_drill_record(env: LocalFailoverEnvironment) -> None:
-    # When on-call runs a drill
-    result = env.executions.run({"mode": "drill", "requestedBy": "alice"})
-    # Then DRS ran a drill (isDrill), the drill record points at its instance, production is untouched
-    assert result.status == "SUCCEEDED", result.cause
-    (job,) = env.emulator.account.jobs.jobs.values()
-    assert job.is_drill
-    assert env.site.record_values("drill.example.com") == [result.output["recoveredAddress"] if result.output else None]
-    assert env.site.record_values() == [PRIMARY_ADDRESS]
-
-
 @pytest.mark.parametrize(
     ("scenario", "error", "words", "launches"),
     [
-        ("lagging", "ReplicationNotReady", "DBServer", 0),
         ("job-fails", "JobFailed", "Launch FAILED for WebServer", 1),
     ],
 )

@@ -11,6 +11,7 @@ from local.aws import ACCOUNT, REGION
 from local.ends import is_final
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from local.events import execution_status_event
+from tests.workflow.conftest import ON_BOTH_PROVIDERS
 
 pytestmark = pytest.mark.workflow
 
@@ -19,6 +20,7 @@ def finals(env: LocalFailoverEnvironment) -> list[dict[str, str]]:
     return [m for m in env.site.notifications() if is_final(m)]
 
 
+@ON_BOTH_PROVIDERS
 def test_an_aborted_failover_gets_one_message_naming_what_it_launched(env: LocalFailoverEnvironment) -> None:
     # Given a failover that has launched and is polling the job
     arn = env.executions.start({"requestedBy": "alice"})
@@ -30,12 +32,12 @@ def test_an_aborted_failover_gets_one_message_naming_what_it_launched(env: Local
     assert result.status == "ABORTED"
     (final,) = finals(env)
     assert final["subject"] == "[DR Autopilot] recovery aborted"
-    job_id = next(iter(env.emulator.account.jobs))
+    (job_id,) = env.provider.launch_job_ids()
     assert f"Launch job {job_id} (RECOVERY) was started" in final["message"]
     assert f"was not changed: it still points at {PRIMARY_ADDRESS}" in final["message"]
     # And the aborted run no longer holds the lock: once the job it started has ended (CloudEndure
-    # refuses a launch for machines with a running job), on-call can start again
-    env.emulator.clock.advance(600)
+    # and DRS refuse a launch for machines with a running job), on-call can start again
+    env.provider.clock.advance(600)
     again = env.executions.run({"requestedBy": "alice", "reason": "after the abort"})
     assert StateName.LAUNCH_RECOVERY in again.entered_states and again.status == "SUCCEEDED", again.cause
 
@@ -57,6 +59,7 @@ def test_a_console_start_after_an_abort_whose_end_event_was_lost_takes_over_the_
     assert StateName.LAUNCH_RECOVERY in again.entered_states and again.status == "SUCCEEDED", again.cause
 
 
+@ON_BOTH_PROVIDERS
 @pytest.mark.parametrize(
     ("scenario", "failover_input", "outcome"),
     [
@@ -133,6 +136,7 @@ def test_an_end_event_delivered_twice_sends_one_message(env: LocalFailoverEnviro
     assert [m["subject"] for m in finals(env)] == ["[DR Autopilot] failover input refused"]
 
 
+@ON_BOTH_PROVIDERS
 def test_a_failover_that_times_out_gets_one_message_naming_what_it_launched(env: LocalFailoverEnvironment) -> None:
     # Given PollJob stalls (a function stuck far longer than its timeout), and the interpreter's
     # clock runs 1,000 times faster, so workflowTimeoutSeconds (7,200 s) passes in 7.2 s
@@ -144,7 +148,7 @@ def test_a_failover_that_times_out_gets_one_message_naming_what_it_launched(env:
     assert result.status == "TIMED_OUT"
     (final,) = finals(env)
     assert final["subject"] == "[DR Autopilot] recovery timed out"
-    job_id = next(iter(env.emulator.account.jobs))
+    (job_id,) = env.provider.launch_job_ids()
     assert f"Launch job {job_id} (RECOVERY) was started" in final["message"]
     assert f"was not changed: it still points at {PRIMARY_ADDRESS}" in final["message"]
     # And the timed-out run no longer holds the lock: on-call can start again at once
