@@ -102,6 +102,7 @@ class Jobs:
         self.jobs: dict[str, Job] = {}
         self.order: list[Job] = []
         self.busy: dict[str, str] = {}  # source server id -> the active job it is in
+        self._unlaunched: list[tuple[Job, Participant]] = []  # due, but the fleet failed to run them
         self.recoveries_accepted = 0
 
     def find(self, job_id: str) -> Job:
@@ -157,14 +158,18 @@ class Jobs:
         """Apply every effect that has fallen due since the last look. The instances due to
         launch are launched together at the end of the pass, in one call to the fleet."""
         now = self.clock.now()
-        launches: list[tuple[Job, Participant]] = []
+        launches, self._unlaunched = self._unlaunched, []
         for job in [job for job in self.order if not job.finished]:
             elapsed = job.elapsed(now)
             while job.applied < len(job.log) and job.log[job.applied].offset <= elapsed:
                 launches += self._apply(job, job.log[job.applied])
                 job.applied += 1
         if launches:
-            self._launch(launches)
+            try:
+                self._launch(launches)
+            except BaseException:
+                self._unlaunched = launches  # the next look launches them (the fleet failed this time)
+                raise
 
     def _apply(self, job: Job, event: LogEvent) -> list[tuple[Job, Participant]]:
         """Apply one log event; returns the launch it makes due, if any."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any
 
 import requests
 
+from local.drs import InMemoryFleet
+from local.drs.fleet import InstanceRequest
 from tests.drs_emulator.conftest import Drs, DrsFactory, connect
 
 
@@ -258,3 +262,37 @@ def test_a_large_estate_recovers_in_jobs_of_two_hundred(start_drs: DrsFactory) -
     assert all(set(statuses(job_now(drs, job["jobID"]))) == {"LAUNCHED"} for job in jobs)
     pages = drs.client.get_paginator("describe_recovery_instances").paginate(PaginationConfig={"PageSize": 150})
     assert len({i["sourceServerID"] for p in pages for i in p["items"]}) == 400
+
+
+class _FleetThatFailsOnce(InMemoryFleet):
+    """EC2 refuses the first launch (capacity, throttling), then works."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refused = 0
+
+    def launch(self, requests: list[InstanceRequest]) -> list[str]:
+        if not self.refused:
+            self.refused += 1
+            raise RuntimeError("EC2 refused the launch this once")
+        return super().launch(requests)
+
+
+def test_instances_the_fleet_failed_to_launch_are_launched_at_the_next_look(start_drs: DrsFactory) -> None:
+    # Given a recovery whose instances the fleet fails to run the first time they are due
+    fleet = _FleetThatFailsOnce()
+    drs = connect(start_drs(fleet=fleet))
+    web = drs.server_ids()["WebServer"]
+    drs.client.start_recovery(sourceServers=[{"sourceServerID": web}])
+    drs.clock.advance(240)
+    # When DRS is looked at (once the emulator's own look has met the failure, or this one meets it)
+    for _ in range(3):
+        with contextlib.suppress(Exception):
+            drs.client.describe_jobs()
+        if fleet.instances:
+            break
+        time.sleep(0.2)
+    # Then the instance was launched after all: the job's server has it, the fleet runs it
+    assert fleet.refused == 1 and len(fleet.instances) == 1
+    (server,) = drs.client.describe_jobs()["items"][0]["participatingServers"]
+    assert server["launchStatus"] == "LAUNCHED" and server["recoveryInstanceID"] in fleet.instances

@@ -7,8 +7,9 @@ import threading
 
 import pytest
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import JobAlreadyRunning
+from dr_autopilot.errors import AuthenticationFailed, JobAlreadyRunning
 from dr_autopilot.models import Mode
+from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import LaunchItem, LaunchType, PointInTime
 from dr_autopilot.providers.cloudendure.provider import CloudEndureProvider
 
@@ -93,3 +94,40 @@ def test_points_in_time_for_a_timestamp_are_looked_up_eight_at_a_time(start_emul
     # Then every machine got its point: two rounds of eight lookups at once, never more
     assert point.machine_count == 16 and point.newest_chosen is not None
     assert peak[0] == 8
+
+
+def test_a_token_revoked_while_eight_lookups_run_is_tried_once_not_by_every_thread(
+    start_emulator: EmulatorFactory,
+) -> None:
+    # Given 16 machines, and a function whose token (and its fresh read of the secret) is the old one
+    emulator = start_emulator("large", machine_count=16)
+    old = emulator.api_token
+    client = CloudEndureClient(api_token=lambda: old, fresh_api_token=lambda: old, base_url=emulator.base_url)
+    raw = base_context()["drAutopilot"]
+    cloudendure = {**raw["cloudendure"], "apiUrl": emulator.base_url, "projectName": "DR-Autopilot-Estate"}
+    config = FailoverConfig.parse(
+        {**raw, "machines": "all", "webserverMachine": "app-server-0001", "cloudendure": cloudendure}
+    )
+    provider = CloudEndureProvider(client, config)
+    requested = provider.assess_replication().checked_at
+    # And the token is revoked (rotated elsewhere) while eight points-in-time lookups are in flight
+    eight, revoked = threading.Barrier(8, timeout=10), threading.Event()
+    original = client.points_in_time
+
+    def points_in_time(project_id: str, machine_id: str) -> list[PointInTime]:
+        if not revoked.is_set():
+            eight.wait()
+            if not revoked.is_set():
+                revoked.set()
+                emulator.rotate_token("rotated-token")
+        return original(project_id, machine_id)
+
+    client.points_in_time = points_in_time  # type: ignore[method-assign]
+    logins_before = emulator.account.faults.calls.get("login", 0)
+    # When the recovery point is resolved, Then the refusal is named (not hidden behind a lockout)
+    with pytest.raises(AuthenticationFailed):
+        provider.resolve_recovery_point(requested)
+    # And one thread logged in again (with the token, then the secret read afresh), not all eight
+    assert emulator.account.faults.calls.get("login", 0) - logins_before == 2
+    # And the account is not locked: the right token logs in at once
+    CloudEndureClient(api_token=lambda: "rotated-token", base_url=emulator.base_url).login()

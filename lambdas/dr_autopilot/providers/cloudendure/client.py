@@ -37,6 +37,7 @@ from dr_autopilot.errors import (
     MachineNotFound,
     NotFound,
     ProjectNotFound,
+    ProviderError,
     ReplicaNotFound,
     RequestRejected,
     ServiceUnavailable,
@@ -138,7 +139,11 @@ class CloudEndureClient:
         self._session.mount("https://", adapter)
         self._session.mount("http://", adapter)
         self._logged_in = False
+        # Lookups run 8 at a time: after a 401 one of them logs in again and the others use its
+        # session, or its failure. Each login (successful or not) is one generation.
         self._login_lock = threading.Lock()
+        self._login_generation = 0
+        self._login_failure: tuple[int, ProviderError] | None = None
         self._server_time: datetime | None = None
         self.stats = ClientStats()
 
@@ -174,6 +179,25 @@ class CloudEndureClient:
             raise InvalidResponse("login succeeded but set no XSRF-TOKEN cookie")
         self._session.headers["X-XSRF-TOKEN"] = xsrf.strip('"')
         self._logged_in = True
+        self._login_generation += 1
+
+    def _log_in_after(self, seen: int, again: bool) -> None:
+        """Log in, unless another thread has tried since login generation `seen`: then use its
+        session, or fail as it failed, without asking again (8 lookups each retrying a revoked
+        token would lock the account). A later call, which saw that failure, tries afresh."""
+        with self._login_lock:
+            if self._login_generation != seen:
+                failure = self._login_failure
+                if failure is not None and failure[0] == self._login_generation:
+                    raise type(failure[1])(str(failure[1]))
+                return
+            self.stats.relogins += int(again)
+            try:
+                self.login()
+            except ProviderError as error:
+                self._login_generation += 1
+                self._login_failure = (self._login_generation, error)
+                raise
 
     def logout(self) -> None:
         if self._logged_in:
@@ -280,17 +304,13 @@ class CloudEndureClient:
         expect: tuple[int, ...] = (200,),
         not_found: type[NotFound] = NotFound,
     ) -> Any:
+        seen = self._login_generation
         if not self._logged_in:
-            with self._login_lock:
-                if not self._logged_in:
-                    self.login()
-        session = self._session.headers.get("X-XSRF-TOKEN")
+            self._log_in_after(seen, again=False)
+            seen = self._login_generation
         response = self._send(method, path, params=params, json_body=json_body)
         if response.status_code == 401:  # the session expired: log in once more and repeat
-            with self._login_lock:  # lookups run 8 at a time: one of them logs in, the others reuse it
-                if self._session.headers.get("X-XSRF-TOKEN") == session:
-                    self.stats.relogins += 1
-                    self.login()
+            self._log_in_after(seen, again=True)
             response = self._send(method, path, params=params, json_body=json_body)
             if response.status_code == 401:
                 raise AuthenticationFailed(f"{method} {path} refused with 401 right after a fresh login")

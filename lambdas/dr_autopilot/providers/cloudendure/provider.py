@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -123,17 +124,26 @@ class CloudEndureProvider:
         if requested is None:  # "latest": no point is chosen, so none is asked for (3,000 requests saved)
             return [(LaunchItem(machine_id=machine.id, point_in_time_id=None), None) for machine in machines]
 
-        def lookup(machine: Machine) -> tuple[LaunchItem, datetime | None]:
+        stop = threading.Event()  # one lookup failed: the others do not start (nor log in again)
+
+        def lookup(machine: Machine) -> tuple[LaunchItem, datetime | None] | None:
+            if stop.is_set():
+                return None
             try:
                 point = choose_point_in_time(self._client.points_in_time(self._project.id, machine.id), requested)
             except NoPointInTime as error:
+                stop.set()
                 raise NoPointInTime(f"machine {machine.name}: {error}") from None
+            except BaseException:
+                stop.set()
+                raise
             item = LaunchItem(machine_id=machine.id, point_in_time_id=point.id if point else None)
             return item, point.date_time if point else None
 
         # One request per machine (the API lists no points in time for many machines), 8 at a time.
         with ThreadPoolExecutor(max_workers=max(1, min(CONCURRENT_LOOKUPS, len(machines)))) as pool:
-            return list(pool.map(lookup, machines))
+            found = list(pool.map(lookup, machines))
+        return [item for item in found if item is not None]
 
     def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
         machines = self._machines()

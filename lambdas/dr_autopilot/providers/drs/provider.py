@@ -78,6 +78,7 @@ CLOCK_SKEW_MARGIN = timedelta(minutes=15)
 LAUNCH_TYPE = {Mode.RECOVERY: "RECOVERY", Mode.DRILL: "DRILL"}
 INITIATED_BY = {Mode.RECOVERY: InitiatedBy.START_RECOVERY, Mode.DRILL: InitiatedBy.START_DRILL}
 CONVERSION_END = "CONVERSION_END"
+JOB_END = "JOB_END"
 FAILURE_EVENTS = frozenset({"LAUNCH_FAILED", "SNAPSHOT_FAIL", "CONVERSION_FAIL", "USING_PREVIOUS_SNAPSHOT_FAILED"})
 MAX_FAILED_NAMED = 3  # the failures poll_job quotes (it shows the last three lines)
 NOT_LAUNCHED = frozenset({LaunchStatus.PENDING, LaunchStatus.IN_PROGRESS, LaunchStatus.FAILED, None})
@@ -371,6 +372,10 @@ class DrsProvider:
             self._log_pages[job.id] = (known, token)
         items = known + rest
         if job.status is JobStatus.COMPLETED:
+            if not any(item.event == JOB_END for item in reversed(items)):
+                # A resumed read that missed the end (a token that froze the listing): once more
+                # from the start, so the final log is whole.
+                items = self._client.job_log(job.id)
             self._final_logs[job.id] = items
             self._log_pages.pop(job.id, None)
         return items
