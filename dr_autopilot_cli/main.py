@@ -36,6 +36,7 @@ from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.states import PHASES
 
 from dr_autopilot_cli import operations, render
+from dr_autopilot_cli.html_report import write_html
 from dr_autopilot_cli.operations import CliError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -82,6 +83,10 @@ def _parser() -> argparse.ArgumentParser:
     for name in ("watch", "report"):
         command = commands.add_parser(name, help=f"{name} an execution")
         command.add_argument("execution", help="execution ARN")
+        if name == "report":
+            command.add_argument(
+                "--html", metavar="FILE", help="also write the report as a self-contained HTML page (timeline chart)"
+            )
     for name in ("approve", "reject"):
         command = commands.add_parser(name, help=f"{name} an alarm-started failover waiting for approval")
         command.add_argument("execution", nargs="?", help="execution ARN (or give --token)")
@@ -175,7 +180,7 @@ def _run(args: argparse.Namespace, backend: Backend, out: TextIO) -> int:
     if args.command == "watch":
         return _watch(backend, args.execution, args.json, out)
     if args.command == "report":
-        return _report(backend, args.execution, args.json, out)
+        return _report(backend, args.execution, args.json, out, args.html)
     if args.command == "unlock":
         return _unlock(backend, args, out)
     token = args.token or (
@@ -264,8 +269,10 @@ def _watch(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
     return EXIT_FAILED
 
 
-def _report(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:
+def _report(backend: Backend, arn: str, as_json: bool, out: TextIO, html_file: str | None = None) -> int:
     result = operations.report(backend.states, arn, backend.config)
+    if html_file:
+        write_html(result, Path(html_file))
     if as_json:
         print(json.dumps({**asdict(result), "within_objective": result.within_objective}), file=out)
     else:

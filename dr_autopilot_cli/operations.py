@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -97,6 +97,10 @@ class Report:
     objective_seconds: int
     error: str | None
     headline: str | None
+    changed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    rpo_seconds: float | None = None  # the largest replication lag when replication was checked
+    rpo_objective_seconds: float = 0.0  # replication.maxLagSeconds
 
     @property
     def within_objective(self) -> bool | None:
@@ -113,6 +117,8 @@ def report(states: Any, execution_arn: str, config: FailoverConfig) -> Report:
         rto = (
             datetime.fromisoformat(timeline["dnsInsync"]) - datetime.fromisoformat(timeline["started"])
         ).total_seconds()
+    replication = history.last_result(events, StateName.CHECK_REPLICATION, "replication") or {}
+    lag = replication.get("maxLagSeconds")
     return Report(
         execution=description["name"],
         status=description["status"],
@@ -122,6 +128,10 @@ def report(states: Any, execution_arn: str, config: FailoverConfig) -> Report:
         objective_seconds=config.rto_objective_seconds,
         error=description.get("error"),
         headline=summary.get("headline"),
+        changed=[str(line) for line in summary.get("changed", [])],
+        unchanged=[str(line) for line in summary.get("unchanged", [])],
+        rpo_seconds=float(lag) if isinstance(lag, int | float) else None,
+        rpo_objective_seconds=config.replication.max_lag_seconds,
     )
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from dr_autopilot import history
@@ -19,6 +21,8 @@ from dr_autopilot.models import FailoverInput
 from dr_autopilot.states import StateName
 from pydantic import ValidationError
 
+from dr_autopilot_cli import operations
+from dr_autopilot_cli.html_report import write_html
 from local.cloudendure import ScenarioError, available_scenarios
 from local.drs import ScenarioError as DrsScenarioError
 from local.drs import available_scenarios as drs_scenarios
@@ -76,6 +80,9 @@ class Progress:
             )
 
 
+DEFAULT_HTML = "drill-report.html"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.drill", description=__doc__.splitlines()[0])
     parser.add_argument("--provider", choices=PROVIDERS, default="cloudendure", help="the recovery provider to drill")
@@ -91,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="fail over even if replication is not ready")
     parser.add_argument("--dry-run", action="store_true", help="checks and plan only, no launch")
     parser.add_argument("--json", action="store_true", help="print the report's figures as JSON")
+    parser.add_argument(
+        "--html",
+        metavar="FILE",
+        default=DEFAULT_HTML,
+        help=f"where to write the report as a self-contained HTML page (default {DEFAULT_HTML}; '' for none)",
+    )
     args = parser.parse_args(argv)
     try:
         failover_input = FailoverInput(
@@ -103,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
         ).to_execution_input()
     except ValidationError as error:
         print(f"error: invalid failover input: {describe(error)}", file=sys.stderr)
+        return 2
+    html_folder = Path(args.html).resolve().parent if args.html else None
+    if html_folder is not None and not (html_folder.is_dir() and os.access(html_folder, os.W_OK)):
+        print(f"error: --html {args.html}: {html_folder} is not a folder this drill can write to", file=sys.stderr)
         return 2
     emulator = "local DRS" if args.provider == "drs" else "CloudEndure emulator"
     print(
@@ -128,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
         result = env.executions.run(failover_input, timeout=600, on_events=Progress(args.time_scale), interval=0.5)
         report = build_report(env, result, before)
         print(payload_json(report) if args.json else render_report(report))
+        if args.html:
+            assert env.config is not None
+            write_html(operations.report(env.aws.client("stepfunctions"), result.arn, env.config), Path(args.html))
+            print(f"  HTML report (phase timeline, RTO and RPO, what changed): {args.html}", file=sys.stderr)
         healthy_switch = (
             result.status == "SUCCEEDED"
             and report.recovered_address is not None

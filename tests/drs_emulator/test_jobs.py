@@ -257,7 +257,7 @@ def test_a_large_estate_recovers_in_jobs_of_two_hundred(start_drs: DrsFactory) -
         drs.client.start_recovery(sourceServers=[{"sourceServerID": i} for i in ids[k : k + 200]])["job"]
         for k in (0, 200)
     ]
-    drs.clock.advance(300)
+    drs.clock.advance(900)  # a large job lasts 15 emulated minutes
     # Then every server launched and has a recovery instance, which pages through in full
     assert all(set(statuses(job_now(drs, job["jobID"]))) == {"LAUNCHED"} for job in jobs)
     pages = drs.client.get_paginator("describe_recovery_instances").paginate(PaginationConfig={"PageSize": 150})

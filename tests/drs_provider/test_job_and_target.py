@@ -111,7 +111,7 @@ def test_the_jobs_of_a_large_launch_complete_together_and_their_logs_are_merged(
     site = start_site("large", config=config, machine_count=450)
     result = launch(site)
     # When the jobs are done
-    site.advance(300)
+    site.advance(900)  # a large job lasts 15 emulated minutes
     snapshot = site.provider.job_snapshot(result.job_id, seen=0)
     # Then the launch is COMPLETED, its log covers every job, and the lines shown are bounded
     assert snapshot.status is ProviderJobStatus.COMPLETED
@@ -124,11 +124,11 @@ def test_a_long_job_log_is_read_again_only_after_its_last_full_page(start_site: 
     config = drs_config(machines="all", webserverMachine="app-server-0001")
     site = start_site("large", config=config, machine_count=200)
     result = launch(site)
-    site.advance(150)
+    site.advance(450)
     first = site.provider.job_snapshot(result.job_id, seen=0)
     assert first.status is ProviderJobStatus.RUNNING and first.log_total > 600
     # When it is looked at again after it completed
-    site.advance(150)
+    site.advance(450)
     before = site.calls("DescribeJobLogItems")
     again = site.provider.job_snapshot(result.job_id, seen=first.log_total)
     # Then the read resumed after the full pages already read: only the pages after them
@@ -147,10 +147,10 @@ def test_a_resumed_log_read_whose_token_is_refused_reads_from_the_start(start_si
     config = drs_config(machines="all", webserverMachine="app-server-0001")
     site = start_site("large", config=config, machine_count=200)
     result = launch(site)
-    site.advance(150)
+    site.advance(450)
     first = site.provider.job_snapshot(result.job_id, seen=0)
     # When DRS refuses the kept pagination token (ValidationException) on the next read
-    site.advance(150)
+    site.advance(450)
     site.emulator.faults.arm(FaultSpec(operation="DescribeJobLogItems", error_type=ErrorType.VALIDATION))
     again = site.provider.job_snapshot(result.job_id, seen=first.log_total)
     # Then the log is read again from the start, and nothing is missing
@@ -224,7 +224,7 @@ def test_the_webserver_the_launch_resolved_is_asked_for_alone(start_site: SiteFa
     config = drs_config(machines="all", webserverMachine="app-server-0001")
     site = start_site("large", config=config, machine_count=1001)
     result = launch(site)
-    site.advance(300)
+    site.advance(900)  # a large job lasts 15 emulated minutes
     # When the target is looked for
     before = site.calls("DescribeSourceServers")
     target = site.provider.find_target(result, want_dns_name=False)

@@ -7,6 +7,8 @@ import json
 import re
 import threading
 import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 from dr_autopilot.states import PHASES, StateName
@@ -43,7 +45,7 @@ def test_status_lists_machines_and_readiness(env: LocalFailoverEnvironment) -> N
     assert code == EXIT_FAILED and rows["DBServer"]["ready"] is False and rows["WebServer"]["ready"] is True
 
 
-def test_failover_watch_then_report(env: LocalFailoverEnvironment) -> None:
+def test_failover_watch_then_report(env: LocalFailoverEnvironment, tmp_path: Path) -> None:
     # Given the primary is down and both machines replicate continuously
     # When on-call starts a failover from the CLI and watches it (output not a terminal: plain lines)
     code, text = cli(env, "failover", "--watch", "--requested-by", "alice", "--reason", "primary down")
@@ -68,6 +70,12 @@ def test_failover_watch_then_report(env: LocalFailoverEnvironment) -> None:
     code, text = cli(env, "--json", "report", arn)
     figures = json.loads(text)
     assert figures["status"] == "SUCCEEDED" and figures["within_objective"] is True and figures["rto_seconds"] > 0
+    # And --html writes the same report as a page whose timeline has one bar per phase, in order
+    page = tmp_path / "failover.html"
+    code, _ = cli(env, "report", arn, "--html", str(page))
+    (svg,) = re.findall(r"<svg.*?</svg>", page.read_text(), flags=re.DOTALL)
+    drawn = [r.get("data-phase") for r in ET.fromstring(svg).iter() if r.get("class") == "phase"]  # noqa: S314
+    assert code == EXIT_OK and drawn == [key for key, _ in figures["phases"]] == [p.key for p in PHASES]
 
 
 def test_failed_failover_exits_non_zero_with_the_cause(env: LocalFailoverEnvironment) -> None:
