@@ -108,7 +108,27 @@ def _expire_sessions_at_launch(env: LocalFailoverEnvironment) -> None:
 
 
 S, F = Outcome.SURVIVED, Outcome.FAILED_LOUDLY
+# Faults of AWS and of the functions themselves: the same on every provider.
+PROVIDER_NEUTRAL_FAULTS: list[FaultCase] = [
+    FaultCase("LaunchRecovery times out after launching", "two-tier", _time_out_after_launch, S),
+    FaultCase("UpdateDns times out after the UPSERT", "two-tier", _time_out_after_dns, S),
+    FaultCase("Route 53 throttling burst", "two-tier", _route53("Throttling", 2), S),
+    FaultCase("landing page 5xx", "unhealthy-landing", None, F, "TargetUnhealthy", "HTTP 503"),
+    FaultCase(
+        "Route 53 refuses the change",
+        "two-tier",
+        _route53("InvalidChangeBatch", 1000),
+        F,
+        "DnsUpdateFailed",
+        "InvalidChangeBatch",
+    ),
+    FaultCase(
+        "Route 53 throttling that never ends", "two-tier", _route53("Throttling", 1000), F, "DnsThrottled", "throttled"
+    ),
+]
+
 FAULT_MATRIX: list[FaultCase] = [
+    *PROVIDER_NEUTRAL_FAULTS,
     FaultCase(
         "CloudEndure 429 burst",
         "two-tier",
@@ -129,10 +149,7 @@ FAULT_MATRIX: list[FaultCase] = [
     FaultCase(
         "launch answer lost after the launch took effect", "two-tier", _arm("launchMachines", "drop-after", 1), S
     ),
-    FaultCase("LaunchRecovery times out after launching", "two-tier", _time_out_after_launch, S),
     FaultCase("job history of every job type, an unknown step and status", "job-history", None, S),
-    FaultCase("UpdateDns times out after the UPSERT", "two-tier", _time_out_after_dns, S),
-    FaultCase("Route 53 throttling burst", "two-tier", _route53("Throttling", 2), S),
     FaultCase(
         "CloudEndure down for good",
         "two-tier",
@@ -163,7 +180,6 @@ FAULT_MATRIX: list[FaultCase] = [
         "TargetNotFromThisJob",
         "not at one created by job",
     ),
-    FaultCase("landing page 5xx", "unhealthy-landing", None, F, "TargetUnhealthy", "HTTP 503"),
     FaultCase(
         "landing page redirects to another address",
         "redirecting-landing",
@@ -183,17 +199,6 @@ FAULT_MATRIX: list[FaultCase] = [
     FaultCase(
         "landing page too slow", "two-tier", _landing(delaySeconds=3), F, "TargetUnhealthy", "no answer within 2s"
     ),
-    FaultCase(
-        "Route 53 refuses the change",
-        "two-tier",
-        _route53("InvalidChangeBatch", 1000),
-        F,
-        "DnsUpdateFailed",
-        "InvalidChangeBatch",
-    ),
-    FaultCase(
-        "Route 53 throttling that never ends", "two-tier", _route53("Throttling", 1000), F, "DnsThrottled", "throttled"
-    ),
 ]
 
 
@@ -209,6 +214,7 @@ def _drs_fault(operation: str, count: int, **spec: Any) -> Prepare:
 
 # The same questions asked of "provider": "drs" against the local DRS (make reliability runs both).
 DRS_FAULT_MATRIX: list[FaultCase] = [
+    *PROVIDER_NEUTRAL_FAULTS,
     FaultCase(
         "DRS throttling burst",
         "two-tier",
@@ -231,9 +237,6 @@ DRS_FAULT_MATRIX: list[FaultCase] = [
         S,
     ),
     FaultCase("flaky-api scenario (throttling, 5xx)", "flaky-api", None, S),
-    FaultCase("LaunchRecovery times out after launching", "two-tier", _time_out_after_launch, S),
-    FaultCase("UpdateDns times out after the UPSERT", "two-tier", _time_out_after_dns, S),
-    FaultCase("Route 53 throttling burst", "two-tier", _route53("Throttling", 2), S),
     FaultCase(
         "DRS down for good",
         "two-tier",
@@ -254,15 +257,6 @@ DRS_FAULT_MATRIX: list[FaultCase] = [
     FaultCase("lagging replication", "lagging", None, F, "ReplicationNotReady", "DBServer"),
     FaultCase("a server's launch FAILED", "job-fails", None, F, "JobFailed", "Launch FAILED for WebServer"),
     FaultCase("job stuck beyond the timeout", "stuck-job", None, F, "JobTimedOut", "the job timeout is 1800s"),
-    FaultCase("landing page 5xx", "unhealthy-landing", None, F, "TargetUnhealthy", "HTTP 503"),
-    FaultCase(
-        "Route 53 refuses the change",
-        "two-tier",
-        _route53("InvalidChangeBatch", 1000),
-        F,
-        "DnsUpdateFailed",
-        "InvalidChangeBatch",
-    ),
 ]
 
 

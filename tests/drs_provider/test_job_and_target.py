@@ -11,6 +11,7 @@ from dr_autopilot.config import JobConfig
 from dr_autopilot.errors import JobFailed, LaunchIncomplete, MachineNotFound, TargetNotFound, TargetNotFromThisJob
 from dr_autopilot.logic.poll_job import poll_job
 from dr_autopilot.models import FailoverRequest, LaunchResult, Mode, ProviderJobStatus, WorkflowState
+from dr_autopilot.ports import JobSnapshot
 from dr_autopilot.providers.drs.client import DrsClient
 from dr_autopilot.providers.drs.provider import DrsProvider
 
@@ -119,16 +120,24 @@ def test_the_jobs_of_a_large_launch_complete_together_and_their_logs_are_merged(
     assert len(snapshot.new_lines) == 20 and text(snapshot.new_lines)[-1] == "JOB_END (job 3 of 3)"
 
 
-def test_a_long_job_log_is_read_again_only_after_its_last_full_page(start_site: SiteFactory) -> None:
-    # Given one job of 200 servers whose log is already several pages long (200 items a page)
-    config = drs_config(machines="all", webserverMachine="app-server-0001")
-    site = start_site("large", config=config, machine_count=200)
+LARGE = drs_config(machines="all", webserverMachine="app-server-0001")
+
+
+def half_read_job(start_site: SiteFactory) -> tuple[Site, LaunchResult, JobSnapshot]:
+    """One job of 200 servers looked at halfway, when its log is already several pages long
+    (200 items a page), then run to its end."""
+    site = start_site("large", config=LARGE, machine_count=200)
     result = launch(site)
     site.advance(450)
     first = site.provider.job_snapshot(result.job_id, seen=0)
     assert first.status is ProviderJobStatus.RUNNING and first.log_total > 600
-    # When it is looked at again after it completed
     site.advance(450)
+    return site, result, first
+
+
+def test_a_long_job_log_is_read_again_only_after_its_last_full_page(start_site: SiteFactory) -> None:
+    # Given a job whose log was read halfway, When it is looked at again after it completed
+    site, result, first = half_read_job(start_site)
     before = site.calls("DescribeJobLogItems")
     again = site.provider.job_snapshot(result.job_id, seen=first.log_total)
     # Then the read resumed after the full pages already read: only the pages after them
@@ -136,21 +145,16 @@ def test_a_long_job_log_is_read_again_only_after_its_last_full_page(start_site: 
     assert site.calls("DescribeJobLogItems") - before == math.ceil((again.log_total - full_pages_read * 200) / 200)
     assert site.calls("DescribeJobLogItems") - before < math.ceil(again.log_total / 200)
     # And it says exactly what a read from the start says
-    fresh = DrsProvider(DrsClient(site.drs), config, site.addresses, now=site.emulator.clock.now)
+    fresh = DrsProvider(DrsClient(site.drs), LARGE, site.addresses, now=site.emulator.clock.now)
     whole = fresh.job_snapshot(result.job_id, seen=first.log_total)
     assert (again.status, again.log_total, again.new_lines) == (whole.status, whole.log_total, whole.new_lines)
     assert again.status is ProviderJobStatus.COMPLETED and again.log_total == 2 + 200 * 5
 
 
 def test_a_resumed_log_read_whose_token_is_refused_reads_from_the_start(start_site: SiteFactory) -> None:
-    # Given a running job whose log has been read in part
-    config = drs_config(machines="all", webserverMachine="app-server-0001")
-    site = start_site("large", config=config, machine_count=200)
-    result = launch(site)
-    site.advance(450)
-    first = site.provider.job_snapshot(result.job_id, seen=0)
+    # Given a job whose log was read halfway
+    site, result, first = half_read_job(start_site)
     # When DRS refuses the kept pagination token (ValidationException) on the next read
-    site.advance(450)
     site.emulator.faults.arm(FaultSpec(operation="DescribeJobLogItems", error_type=ErrorType.VALIDATION))
     again = site.provider.job_snapshot(result.job_id, seen=first.log_total)
     # Then the log is read again from the start, and nothing is missing
