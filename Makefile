@@ -48,12 +48,12 @@ lint: setup
 test: setup
 	@start=$$(date +%s); status=0; \
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . || status=1; \
-	$(BIN)/mypy $(TYPED) > .mypy.out 2>&1 & types=$$!; \
-	$(BIN)/pytest -m drs_environment -n 0 -q > .pytest-drs.out 2>&1 & drs=$$!; \
+	types_out=$$(mktemp); $(BIN)/mypy $(TYPED) > $$types_out 2>&1 & types=$$!; \
+	drs_out=$$(mktemp); $(BIN)/pytest -m drs_environment -n 0 -q > $$drs_out 2>&1 & drs=$$!; \
 	$(BIN)/pytest -n 3 || status=$$?; \
 	wait $$drs || status=1; echo "workflow tests on DRS (pytest -m drs_environment, a session of its own):"; \
-	cat .pytest-drs.out; rm -f .pytest-drs.out; \
-	wait $$types || status=1; echo "mypy $(TYPED):"; cat .mypy.out; rm -f .mypy.out; \
+	cat $$drs_out; rm -f $$drs_out; \
+	wait $$types || status=1; echo "mypy $(TYPED):"; cat $$types_out; rm -f $$types_out; \
 	echo "make test: $$(( $$(date +%s) - start )) s wall for lint, types and tests (set-up excluded)"; \
 	exit $$status
 

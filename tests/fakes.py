@@ -32,7 +32,14 @@ class FakeProvider:
     def resolve_recovery_point(self, requested: datetime | None) -> RecoveryPoint:
         raise AssertionError("not expected in this test")
 
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
+    def launch(
+        self,
+        mode: Mode,
+        requested: datetime | None,
+        not_before: datetime,
+        execution_id: str,
+        checked_machines: str | None = None,
+    ) -> LaunchResult:
         self.launches += 1
         raise AssertionError("not expected in this test")
 

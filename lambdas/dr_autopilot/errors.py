@@ -63,6 +63,11 @@ class AmbiguousMachineName(ProviderError):
     address to put in DNS, would be a guess."""
 
 
+class MachinesChanged(ProviderError):
+    """The machines to launch are not the ones the replication check judged (added, removed or
+    retagged in between): launching would recover a machine whose replication nobody checked."""
+
+
 class JobNotFound(NotFound):
     """A job id is unknown to the provider."""
 

@@ -7,6 +7,8 @@ number of machines.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -152,6 +154,15 @@ class ReplicationReport(StateModel):
     forced: bool = False
     checked_at: datetime  # the provider's clock: later launches are recognised against it
     observed_at: datetime | None = None  # the pipeline's clock, for the timeline
+    # What "ready" means, in the provider's own words (messages quote it).
+    ready_means: str = "in Continuous Data Replication"
+    # A digest of the machines judged (their provider IDs): the launch refuses any other set.
+    machines_digest: str | None = None
+
+
+def machines_digest(machine_ids: Iterable[str]) -> str:
+    """One short value for a set of machine IDs, whatever their number or order."""
+    return "sha256:" + hashlib.sha256("\n".join(sorted(machine_ids)).encode()).hexdigest()
 
 
 class RecoveryPoint(StateModel):

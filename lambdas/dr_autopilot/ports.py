@@ -46,7 +46,14 @@ class RecoveryProvider(Protocol):
         """Check that every machine has a recovery point for `requested` (None = latest)."""
         ...
 
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
+    def launch(
+        self,
+        mode: Mode,
+        requested: datetime | None,
+        not_before: datetime,
+        execution_id: str,
+        checked_machines: str | None = None,
+    ) -> LaunchResult:
         """Start the launch, or adopt the job(s) this execution already started after `not_before`
         (a provider whose jobs carry tags recognises them by `execution_id`)."""
         ...

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from dr_autopilot.errors import JobAlreadyRunning, NoPointInTime, QuotaExceeded
+from dr_autopilot.errors import JobAlreadyRunning, MachinesChanged, NoPointInTime, QuotaExceeded
 from dr_autopilot.models import Mode
 from dr_autopilot.providers.drs.provider import BATCH_TAG, EXECUTION_TAG, job_ids
 
@@ -185,3 +185,34 @@ def test_a_report_finds_this_executions_launch_and_no_other(site: Site) -> None:
     found = site.provider.launch_of_this_execution(Mode.RECOVERY, checked_at, EXECUTION)
     assert found is not None and (found.job_id, found.adopted) == (result.job_id, True)
     assert site.provider.launch_of_this_execution(Mode.RECOVERY, checked_at, OTHER_EXECUTION) is None
+
+
+def test_a_server_tagged_in_between_the_check_and_the_launch_is_not_launched(start_site: SiteFactory) -> None:
+    # Given the servers to recover are chosen by tag (Role=webserver): the check judged WebServer alone
+    site = start_site(config=drs_config(machines="all", drs={"tags": {"Role": "webserver"}}))
+    report = site.provider.assess_replication()
+    assert report.total == 1 and report.machines_digest
+    # When DBServer is tagged Role=webserver before the launch (its replication never checked)
+    db = site.server_ids()["DBServer"]
+    arn = site.drs.describe_source_servers(filters={"sourceServerIDs": [db]})["items"][0]["arn"]
+    site.drs.tag_resource(resourceArn=arn, tags={"Role": "webserver"})
+    # Then the launch is refused by name, and nothing was launched
+    with pytest.raises(MachinesChanged, match="not the ones the replication check judged"):
+        site.provider.launch(
+            Mode.RECOVERY,
+            None,
+            not_before=report.checked_at,
+            execution_id=EXECUTION,
+            checked_machines=report.machines_digest,
+        )
+    assert site.emulator.account.jobs.recoveries_accepted == 0
+    # And with the set the check judged, the launch goes ahead
+    site.drs.untag_resource(resourceArn=arn, tagKeys=["Role"])
+    result = site.provider.launch(
+        Mode.RECOVERY,
+        None,
+        not_before=report.checked_at,
+        execution_id=EXECUTION,
+        checked_machines=report.machines_digest,
+    )
+    assert result.machine_count == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from dr_autopilot.config import CONTEXT_KEY, DnsConfig, FailoverConfig, HealthCheckConfig, JobConfig
@@ -38,6 +38,7 @@ from dr_autopilot.models import (
     Target,
     ValidateInputEvent,
     WorkflowState,
+    machines_digest,
 )
 
 from local.environment import base_context, merge
@@ -562,3 +563,27 @@ def test_a_record_route_53_would_refuse_after_the_launch_is_refused_before_it(
     # Then it is refused, saying why, naming the key
     with pytest.raises(RecordTypeConflict, match=f"dns.recordName .*{words}"):
         check_dns_record(WorkflowState(request=request()), config, records)
+
+
+def test_the_launch_is_told_which_machines_the_replication_check_judged() -> None:
+    # Given a replication check that recorded the machines it judged
+    checked = READY.model_copy(update={"machines_digest": machines_digest(["m-db", "m-web"])})
+    state = WorkflowState(request=request(), replication=checked)
+
+    class Recording(FakeProvider):
+        def launch(
+            self,
+            mode: Mode,
+            requested: datetime | None,
+            not_before: datetime,
+            execution_id: str,
+            checked_machines: str | None = None,
+        ) -> LaunchResult:
+            self.checked = checked_machines
+            return LaunchResult(job_id="job-1", launch_type="RECOVERY", machine_count=2, launched_at=NOW)
+
+    provider = Recording(READY)
+    # When LaunchRecovery runs, Then the provider gets that record, to refuse any other set of machines
+    launch_recovery(state, provider, HELD)
+    assert provider.checked == machines_digest(["m-web", "m-db"])  # the order does not matter
+    assert machines_digest(["m-db"]) != provider.checked

@@ -117,6 +117,9 @@ def test_lagging_replication_is_refused_before_any_launch(env: LocalFailoverEnvi
     assert_failed_safely(env, result, "ReplicationNotReady", "DBServer", launches=0)
     # And the cause says why (the backlog) and how to go ahead anyway (force)
     assert "backlog" in (result.cause or "").lower() and "force" in (result.cause or "")
+    # And "ready" is said in the provider's own words
+    ready = {"cloudendure": "not in Continuous Data Replication", "drs": "not ready for recovery in DRS"}
+    assert ready[env.provider.name] in (result.cause or "")
 
 
 @ON_BOTH_PROVIDERS

@@ -1,4 +1,5 @@
-"""CheckReplication: refuse to fail over machines that are not in Continuous Data Replication."""
+"""CheckReplication: refuse to fail over machines that are not ready (CloudEndure: in Continuous
+Data Replication; DRS: data replication CONTINUOUS), lag too far or whose agent went silent."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def check_replication(state: WorkflowState, provider: RecoveryProvider) -> Repli
             f" (and {report.not_ready - len(report.problems)} more)" if report.not_ready > len(report.problems) else ""
         )
         raise ReplicationNotReady(
-            f"{report.not_ready} of {report.total} machines are not in Continuous Data Replication: {listed}{more}. "
+            f"{report.not_ready} of {report.total} machines are not {report.ready_means}: {listed}{more}. "
             'Nothing was launched. Start again with "force": true to fail over anyway.'
         )
     return report.model_copy(update={"forced": report.not_ready > 0, "observed_at": datetime.now(UTC)})

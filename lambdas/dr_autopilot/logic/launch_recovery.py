@@ -16,6 +16,10 @@ def launch_recovery(state: WorkflowState, provider: RecoveryProvider, lock: Fail
     ensure_still_held(state, lock, "launch")
     request = state.request
     result = provider.launch(
-        request.mode, request.point_in_time, not_before=state.replication.checked_at, execution_id=request.execution_id
+        request.mode,
+        request.point_in_time,
+        not_before=state.replication.checked_at,
+        execution_id=request.execution_id,
+        checked_machines=state.replication.machines_digest,
     )
     return result.model_copy(update={"requested_at": datetime.now(UTC)})

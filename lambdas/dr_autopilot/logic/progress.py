@@ -68,7 +68,7 @@ def replication_verdict(request: FailoverRequest, report: ReplicationReport) -> 
         names = ", ".join(p.name for p in report.problems)
         verdict = f"{report.not_ready} of {report.total} machines are NOT ready ({names}); going ahead because force was given."
     else:
-        verdict = f"All {report.total} machines are in Continuous Data Replication."
+        verdict = f"All {report.total} machines are {report.ready_means}."
     return _subject(request, "replication checked"), f"{verdict}\nLargest lag (RPO now): {lag}" + _footer(request)
 
 

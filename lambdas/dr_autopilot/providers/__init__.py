@@ -8,7 +8,19 @@ from __future__ import annotations
 from dr_autopilot.clients.aws import client
 from dr_autopilot.clients.ec2 import InstanceDirectory
 from dr_autopilot.config import FailoverConfig
+from dr_autopilot.errors import MachinesChanged
+from dr_autopilot.models import machines_digest
 from dr_autopilot.ports import RecoveryProvider
+
+
+def refuse_if_changed(checked_machines: str | None, machine_ids: list[str]) -> None:
+    """Before anything is launched: MachinesChanged unless these are the machines the replication
+    check judged (None: a state written before the check recorded them; nothing to compare)."""
+    if checked_machines is not None and machines_digest(machine_ids) != checked_machines:
+        raise MachinesChanged(
+            f"the {len(machine_ids)} machines to launch are not the ones the replication check judged "
+            "(machines were added, removed or retagged since): nothing was launched. Start again to check them."
+        )
 
 
 def provider_for(config: FailoverConfig) -> RecoveryProvider:

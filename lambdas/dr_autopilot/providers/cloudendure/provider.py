@@ -26,8 +26,10 @@ from dr_autopilot.models import (
     RecoveryPoint,
     ReplicationReport,
     Target,
+    machines_digest,
 )
 from dr_autopilot.ports import InstanceAddresses, JobSnapshot
+from dr_autopilot.providers import refuse_if_changed
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import (
     Job,
@@ -116,6 +118,7 @@ class CloudEndureProvider:
                 for v in lagging[:MAX_LISTED]
             ],
             checked_at=now,
+            machines_digest=machines_digest(machine.id for machine in machines),
         )
 
     def _launch_items(
@@ -154,7 +157,14 @@ class CloudEndureProvider:
             requested=requested, newest_chosen=max(chosen), oldest_chosen=min(chosen), machine_count=len(machines)
         )
 
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
+    def launch(
+        self,
+        mode: Mode,
+        requested: datetime | None,
+        not_before: datetime,
+        execution_id: str,
+        checked_machines: str | None = None,
+    ) -> LaunchResult:
         # CloudEndure jobs carry no tags: this execution's job is the one of its launch type for
         # its machines created after its replication check (`execution_id` is not needed).
         machines = self._machines()
@@ -162,6 +172,7 @@ class CloudEndureProvider:
         earlier = self._launch_since(launch_type, machines, not_before)
         if earlier is not None:
             return earlier
+        refuse_if_changed(checked_machines, [machine.id for machine in machines])
         items = [item for item, _ in self._launch_items(machines, requested)]
         job = self._client.launch(self._project.id, launch_type, items)
         return LaunchResult(

@@ -52,8 +52,10 @@ from dr_autopilot.models import (
     RecoveryPoint,
     ReplicationReport,
     Target,
+    machines_digest,
 )
 from dr_autopilot.ports import InstanceAddresses, JobSnapshot
+from dr_autopilot.providers import refuse_if_changed
 from dr_autopilot.providers.drs.client import MAX_SERVERS_PER_JOB, DrsClient
 from dr_autopilot.providers.drs.models import (
     InitiatedBy,
@@ -68,6 +70,7 @@ from dr_autopilot.providers.drs.models import (
 )
 from dr_autopilot.providers.drs.replication import ReplicationThresholds, assess_replication
 
+READY_MEANS = "ready for recovery in DRS (data replication CONTINUOUS, lag and agent within bounds)"
 EXECUTION_TAG = "dr-autopilot:execution"
 BATCH_TAG = "dr-autopilot:batch"
 MAX_TAG_VALUE = 256
@@ -195,6 +198,8 @@ class DrsProvider:
                 for v in lagging[:MAX_LISTED]
             ],
             checked_at=now,
+            ready_means=READY_MEANS,
+            machines_digest=machines_digest(machine.server.id for machine in machines),
         )
 
     # ---------------------------------------------------------------------- recovery point
@@ -223,7 +228,14 @@ class DrsProvider:
         )
 
     # ------------------------------------------------------------------------------ launch
-    def launch(self, mode: Mode, requested: datetime | None, not_before: datetime, execution_id: str) -> LaunchResult:
+    def launch(
+        self,
+        mode: Mode,
+        requested: datetime | None,
+        not_before: datetime,
+        execution_id: str,
+        checked_machines: str | None = None,
+    ) -> LaunchResult:
         machines = self._machines()
         tag = execution_tag(execution_id)
         earlier = self._jobs_of_this_execution(mode, not_before, tag)
@@ -232,6 +244,7 @@ class DrsProvider:
         webserver = self._webserver_of(machines)
         if not remaining:
             return self._result(mode, earlier, adopted=True, webserver=webserver)
+        refuse_if_changed(checked_machines, [machine.server.id for machine in machines])
         snapshots = self._snapshots(remaining, requested) if requested is not None else {}
         jobs = list(earlier)
         for start in range(0, len(remaining), MAX_SERVERS_PER_JOB):
