@@ -10,6 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
+from typing import Any
 
 
 class Clock:
@@ -57,3 +59,20 @@ class Clock:
 def iso(moment: datetime) -> str:
     """CloudEndure's timestamp format: ISO-8601 with microseconds and an explicit UTC offset."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+class DatedByArrival:
+    """For an emulator's HTTP handler: the `Date` header tells emulated time, as a real service's
+    tells its own clock, and the moment the request arrived, not a later one. Emulated time runs
+    up to 240 times faster, so a busy machine's few hundred milliseconds between reading the state
+    and sending the headers would otherwise age every answer by minutes (a lag of 25 s read as
+    145 s). Call `arrive()` first thing for each request."""
+
+    emulator: Any  # has the emulated `clock`
+    arrived: datetime | None = None
+
+    def arrive(self) -> None:
+        self.arrived = self.emulator.clock.now()
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        return formatdate((self.arrived or self.emulator.clock.now()).timestamp(), usegmt=True)

@@ -14,7 +14,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from email.utils import formatdate
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -22,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import ValidationError
 
-from local.cloudendure.clock import Clock, iso
+from local.cloudendure.clock import Clock, DatedByArrival, iso
 from local.cloudendure.errors import ApiError
 from local.cloudendure.landing import LandingPages, QuietServer
 from local.cloudendure.scenario import FaultKind, FaultSpec, LandingPageSpec, Scenario, load_scenario
@@ -155,7 +154,7 @@ class CloudEndureEmulator:
         }
 
 
-class _ApiHandler(BaseHTTPRequestHandler):
+class _ApiHandler(DatedByArrival, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out as two writes; with Nagle's algorithm and the client's delayed ACK
     # each answer on a kept-alive connection would wait ~40 ms.
@@ -165,14 +164,6 @@ class _ApiHandler(BaseHTTPRequestHandler):
     emulator: CloudEndureEmulator
 
     # ------------------------------------------------------------------ plumbing
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        """The `Date` header tells emulated time, as the real service's tells its own clock: the
-        moment the request arrived, not a later one. Emulated time runs up to 240 times faster,
-        so a busy machine's few hundred milliseconds between reading the state and sending the
-        headers would otherwise age every answer by minutes (a lag of 25 s read as 145 s)."""
-        arrived = getattr(self, "arrived", None)
-        return formatdate((arrived or self.emulator.clock.now()).timestamp(), usegmt=True)
-
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return
 
@@ -226,7 +217,7 @@ class _ApiHandler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ dispatch
     def _dispatch(self, method: str) -> None:
-        self.arrived = self.emulator.clock.now()
+        self.arrive()
         url = urlsplit(self.path)
         try:
             if url.path.startswith("/_emulator/"):

@@ -17,14 +17,13 @@ import threading
 import time
 import traceback
 import uuid
-from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pydantic import ValidationError
 
-from local.cloudendure.clock import Clock
+from local.cloudendure.clock import Clock, DatedByArrival
 from local.cloudendure.landing import LandingPages, QuietServer
 from local.drs.errors import ERROR_TYPE_SUFFIX, DrsError, from_fault, invalid, uninitialized
 from local.drs.faults import Faults
@@ -190,7 +189,7 @@ class DrsEmulator:
             }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(DatedByArrival, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes: without TCP_NODELAY the second waits for the
     # client's delayed ACK, 40 ms a call on a kept-alive connection.
@@ -198,14 +197,6 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Server"
     sys_version = ""
     emulator: DrsEmulator
-
-    def date_time_string(self, timestamp: float | None = None) -> str:
-        """The `Date` header tells emulated time, as the real service's tells its own clock: the
-        moment the request arrived, not a later one. Emulated time runs up to 240 times faster,
-        so a busy machine's few hundred milliseconds between reading the state and sending the
-        headers would otherwise age every answer by minutes (a lag of 25 s read as 145 s)."""
-        arrived = getattr(self, "arrived", None)
-        return formatdate((arrived or self.emulator.clock.now()).timestamp(), usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         return
@@ -231,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def _dispatch(self, method: str) -> None:
-        self.arrived = self.emulator.clock.now()
+        self.arrive()
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
