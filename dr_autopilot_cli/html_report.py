@@ -8,6 +8,9 @@ to a ticket or opened offline.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from html import escape
 from pathlib import Path
 
@@ -113,9 +116,16 @@ def render_html(report: Report) -> str:
 def write_html(report: Report, path: Path) -> None:
     """Write the page; a path that cannot be written is a CliError naming it (nothing half-written)."""
     page = render_html(report)
-    try:
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(page, encoding="utf-8")
-        partial.replace(path)
+    if path.is_dir():
+        raise CliError(f"--html {path}: is a folder; give a file name")
+    partial: str | None = None
+    try:  # a new file of our own beside the target (never one placed there), then renamed over it
+        handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(page)
+        os.replace(partial, path)
     except OSError as error:
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(partial)
         raise CliError(f"--html {path}: cannot write the report: {error.strerror or error}") from error

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from dr_autopilot_cli import operations
 from dr_autopilot_cli.html_report import write_html
+from dr_autopilot_cli.operations import CliError
 from local.cloudendure import ScenarioError, available_scenarios
 from local.drs import ScenarioError as DrsScenarioError
 from local.drs import available_scenarios as drs_scenarios
@@ -118,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid failover input: {describe(error)}", file=sys.stderr)
         return 2
     html_folder = Path(args.html).resolve().parent if args.html else None
+    if args.html and Path(args.html).is_dir():
+        print(f"error: --html {args.html}: is a folder; give a file name", file=sys.stderr)
+        return 2
     if html_folder is not None and not (html_folder.is_dir() and os.access(html_folder, os.W_OK)):
         print(f"error: --html {args.html}: {html_folder} is not a folder this drill can write to", file=sys.stderr)
         return 2
@@ -147,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         print(payload_json(report) if args.json else render_report(report))
         if args.html:
             assert env.config is not None
-            write_html(operations.report(env.aws.client("stepfunctions"), result.arn, env.config), Path(args.html))
-            print(f"  HTML report (phase timeline, RTO and RPO, what changed): {args.html}", file=sys.stderr)
+            try:
+                write_html(operations.report(env.aws.client("stepfunctions"), result.arn, env.config), Path(args.html))
+                print(f"  HTML report (phase timeline, RTO and RPO, what changed): {args.html}", file=sys.stderr)
+            except CliError as error:  # the drill's verdict below still stands
+                print(f"  error: {error}", file=sys.stderr)
         healthy_switch = (
             result.status == "SUCCEEDED"
             and report.recovered_address is not None

@@ -216,3 +216,32 @@ def test_a_server_tagged_in_between_the_check_and_the_launch_is_not_launched(sta
         checked_machines=report.machines_digest,
     )
     assert result.machine_count == 1
+
+
+def test_a_retry_after_the_checked_servers_launched_adopts_them_though_the_set_changed(
+    start_site: SiteFactory,
+) -> None:
+    # Given WebServer alone was checked and launched (Role=webserver), then DBServer was tagged in
+    site = start_site(config=drs_config(machines="all", drs={"tags": {"Role": "webserver"}}))
+    report = site.provider.assess_replication()
+    first = site.provider.launch(
+        Mode.RECOVERY,
+        None,
+        not_before=report.checked_at,
+        execution_id=EXECUTION,
+        checked_machines=report.machines_digest,
+    )
+    db = site.server_ids()["DBServer"]
+    arn = site.drs.describe_source_servers(filters={"sourceServerIDs": [db]})["items"][0]["arn"]
+    site.drs.tag_resource(resourceArn=arn, tags={"Role": "webserver"})
+    # When the launch step is retried (its first answer lost)
+    again = site.provider.launch(
+        Mode.RECOVERY,
+        None,
+        not_before=report.checked_at,
+        execution_id=EXECUTION,
+        checked_machines=report.machines_digest,
+    )
+    # Then it adopts the job that launched every checked server, and launches nothing more
+    assert again.adopted and again.job_id == first.job_id
+    assert site.emulator.account.jobs.recoveries_accepted == 1

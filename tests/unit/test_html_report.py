@@ -83,3 +83,19 @@ def test_writing_to_a_folder_that_does_not_exist_is_refused_naming_the_path(tmp_
     with pytest.raises(CliError, match=r"--html .*missing/report\.html"):
         write_html(a_report(), target)
     assert not target.parent.exists()
+
+
+def test_a_folder_is_refused_and_nothing_is_left_behind(tmp_path: Path) -> None:
+    with pytest.raises(CliError, match="is a folder"):
+        write_html(a_report(), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_placed_where_the_report_is_written_first_is_never_written_through(tmp_path: Path) -> None:
+    # Given a symbolic link where an older writer put its partial file, pointing at another file
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "report.html.partial").symlink_to(victim)
+    # When the report is written, Then it lands in report.html and the other file is untouched
+    write_html(a_report(), tmp_path / "report.html")
+    assert victim.read_text() == "keep me" and "<svg" in (tmp_path / "report.html").read_text()

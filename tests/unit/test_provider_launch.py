@@ -131,3 +131,27 @@ def test_a_token_revoked_while_eight_lookups_run_is_tried_once_not_by_every_thre
     assert emulator.account.faults.calls.get("login", 0) - logins_before == 2
     # And the account is not locked: the right token logs in at once
     CloudEndureClient(api_token=lambda: "rotated-token", base_url=emulator.base_url).login()
+
+
+def test_a_retry_adopts_the_launch_of_the_checked_machines_though_one_is_gone_since(
+    start_emulator: EmulatorFactory,
+) -> None:
+    # Given four machines checked and launched, the answer lost, then one machine removed from the project
+    emulator = start_emulator("large", machine_count=4)
+    raw = base_context()["drAutopilot"]
+    cloudendure = {**raw["cloudendure"], "apiUrl": emulator.base_url, "projectName": "DR-Autopilot-Estate"}
+    config = FailoverConfig.parse(
+        {**raw, "machines": "all", "webserverMachine": "app-server-0001", "cloudendure": cloudendure}
+    )
+    provider = CloudEndureProvider(client_for(emulator), config)
+    report = provider.assess_replication()
+    first = provider.launch(
+        Mode.RECOVERY, None, report.checked_at, execution_id="arn:exec", checked_machines=report.machines_digest
+    )
+    emulator.account.project.machine_order.pop()
+    # When the launch step runs again, Then it adopts that job: one launch, none refused
+    again = provider.launch(
+        Mode.RECOVERY, None, report.checked_at, execution_id="arn:exec", checked_machines=report.machines_digest
+    )
+    assert again.adopted and again.job_id == first.job_id
+    assert emulator.account.launches_accepted == 1

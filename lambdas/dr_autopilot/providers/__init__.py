@@ -13,13 +13,19 @@ from dr_autopilot.models import machines_digest
 from dr_autopilot.ports import RecoveryProvider
 
 
-def refuse_if_changed(checked_machines: str | None, machine_ids: list[str]) -> None:
-    """Before anything is launched: MachinesChanged unless these are the machines the replication
-    check judged (None: a state written before the check recorded them; nothing to compare)."""
+def refuse_if_changed(checked_machines: str | None, machine_ids: list[str], launched_jobs: list[str]) -> None:
+    """Before launching more: MachinesChanged unless these are the machines the replication check
+    judged (None: a state written before the check recorded them; nothing to compare). The
+    message names the jobs an earlier attempt of this execution already launched, if any."""
     if checked_machines is not None and machines_digest(machine_ids) != checked_machines:
+        done = (
+            f"job(s) {', '.join(launched_jobs)} launched by an earlier attempt keep running; nothing more was launched"
+            if launched_jobs
+            else "nothing was launched"
+        )
         raise MachinesChanged(
             f"the {len(machine_ids)} machines to launch are not the ones the replication check judged "
-            "(machines were added, removed or retagged since): nothing was launched. Start again to check them."
+            f"(machines were added, removed or retagged since): {done}. Start again to check them."
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -169,10 +170,16 @@ class CloudEndureProvider:
         # its machines created after its replication check (`execution_id` is not needed).
         machines = self._machines()
         launch_type = LAUNCH_TYPE[mode]
-        earlier = self._launch_since(launch_type, machines, not_before)
+        ours = {machine.id for machine in machines}
+
+        def launched_by_an_earlier_attempt(ids: set[str]) -> bool:
+            # our machines, or the ones the check judged if the set has changed since that launch
+            return ids == ours or (checked_machines is not None and machines_digest(ids) == checked_machines)
+
+        earlier = self._job_started_by_this_execution(launch_type, launched_by_an_earlier_attempt, not_before)
         if earlier is not None:
-            return earlier
-        refuse_if_changed(checked_machines, [machine.id for machine in machines])
+            return self._adopted(launch_type, earlier, not_before)
+        refuse_if_changed(checked_machines, [machine.id for machine in machines], launched_jobs=[])
         items = [item for item, _ in self._launch_items(machines, requested)]
         job = self._client.launch(self._project.id, launch_type, items)
         return LaunchResult(
@@ -190,19 +197,21 @@ class CloudEndureProvider:
     ) -> LaunchResult | None:
         """This execution's launch, as the provider lists it (None if there is none)."""
         ours = {machine.id for machine in machines}
-        job = self._job_started_by_this_execution(launch_type, ours, not_before)
-        if job is None:
-            return None
+        job = self._job_started_by_this_execution(launch_type, lambda ids: ids == ours, not_before)
+        return None if job is None else self._adopted(launch_type, job, not_before)
+
+    @staticmethod
+    def _adopted(launch_type: LaunchType, job: Job, not_before: datetime) -> LaunchResult:
         return LaunchResult(
             job_id=job.id,
             launch_type=launch_type.value,
-            machine_count=len(machines),
+            machine_count=len(job.participating_machines),
             launched_at=job.creation_date_time or not_before,
             adopted=True,
         )
 
     def _job_started_by_this_execution(
-        self, launch_type: LaunchType, machine_ids: set[str], not_before: datetime
+        self, launch_type: LaunchType, ours: Callable[[set[str]], bool], not_before: datetime
     ) -> Job | None:
         """A job of our launch type for exactly our machines, created after this execution checked
         replication: the launch of an earlier attempt whose answer was lost (crash, timeout). Adopted
@@ -212,7 +221,7 @@ class CloudEndureProvider:
         for job in self._client.jobs(self._project.id):
             if (
                 job.type == JOB_TYPE[launch_type]
-                and set(job.participating_machines) == machine_ids
+                and ours(set(job.participating_machines))
                 and job.creation_date_time is not None
                 and job.creation_date_time >= not_before
             ):

@@ -242,9 +242,10 @@ class DrsProvider:
         launched = {server.source_server_id for job in earlier for server in job.participating_servers}
         remaining = [machine for machine in machines if machine.server.id not in launched]
         webserver = self._webserver_of(machines)
-        if not remaining:
+        if not remaining or (earlier and checked_machines == machines_digest(launched)):
+            # all launched, or every machine the check judged was (the set has changed since)
             return self._result(mode, earlier, adopted=True, webserver=webserver)
-        refuse_if_changed(checked_machines, [machine.server.id for machine in machines])
+        refuse_if_changed(checked_machines, [m.server.id for m in machines], launched_jobs=[job.id for job in earlier])
         snapshots = self._snapshots(remaining, requested) if requested is not None else {}
         jobs = list(earlier)
         for start in range(0, len(remaining), MAX_SERVERS_PER_JOB):
