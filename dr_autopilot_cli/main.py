@@ -5,6 +5,7 @@
   dr-autopilot watch EXECUTION              live progress until it ends
   dr-autopilot report EXECUTION             phases, RTO timeline, actual vs objective
   dr-autopilot approve|reject (--token T | EXECUTION)
+  dr-autopilot drill-cleanup EXECUTION      end a drill's hold now: its instances are terminated, its record put back
   dr-autopilot unlock [--mode recovery|drill]   last resort: remove a lock whose holder has ended
 
 Against AWS it uses your credentials, the state machine named by --state-machine-arn (or
@@ -93,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--token", help="the task token from the approval message")
         command.add_argument("--reason", default="")
         command.add_argument("--by", default=os.environ.get("USER", "on-call"))
+    cleanup = commands.add_parser(
+        "drill-cleanup", help="end a drill's hold now: the workflow terminates its instances and puts its record back"
+    )
+    cleanup.add_argument("execution", help="execution ARN of the drill")
+    cleanup.add_argument("--by", default=os.environ.get("USER", "on-call"))
     unlock = commands.add_parser(
         "unlock", help="last resort: remove a lock whose holder has ended (refused while it runs)"
     )
@@ -183,6 +189,15 @@ def _run(args: argparse.Namespace, backend: Backend, out: TextIO) -> int:
         return _report(backend, args.execution, args.json, out, args.html)
     if args.command == "unlock":
         return _unlock(backend, args, out)
+    if args.command == "drill-cleanup":
+        operations.end_drill_hold(backend.states, args.execution, args.by)
+        print(
+            json.dumps({"cleanup": "requested"})
+            if args.json
+            else "hold ended: the drill is being cleaned up (follow it with: dr-autopilot watch EXECUTION)",
+            file=out,
+        )
+        return EXIT_OK
     token = args.token or (
         operations.pending_approval_token(backend.states, args.execution) if args.execution else None
     )

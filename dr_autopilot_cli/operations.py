@@ -144,15 +144,42 @@ def answer_approval(states: Any, token: str, approve: bool, who: str, reason: st
         )
 
 
-def pending_approval_token(states: Any, execution_arn: str) -> str:
-    """The task token of an execution waiting at WaitForApproval (from its history)."""
-    for event in reversed(history.history(states, execution_arn)):
+def pending_task_token(states: Any, execution_arn: str, state: StateName) -> str:
+    """The task token `state` of the execution is waiting with (from its history), if it waits there now."""
+    entered: str | None = None
+    waiting: str | None = None
+    for event in history.history(states, execution_arn):
+        if event["type"].endswith("StateEntered"):  # any state: the wait, if any, is over
+            entered = event.get("stateEnteredEventDetails", {}).get("name")
+            waiting = None
         details = event.get("taskScheduledEventDetails")
-        if details and "taskToken" in details.get("parameters", ""):
+        if details and entered == state and "taskToken" in details.get("parameters", ""):
             token = json.loads(details["parameters"]).get("Payload", {}).get("taskToken")
-            if token:
-                return str(token)
-    raise CliError(f"execution {execution_arn} is not waiting for {StateName.WAIT_FOR_APPROVAL}")
+            waiting = str(token) if token else None
+        if event["type"] in (
+            "TaskStateExited",
+            "ExecutionSucceeded",
+            "ExecutionFailed",
+            "ExecutionAborted",
+            "ExecutionTimedOut",
+        ):
+            entered = waiting = None
+    if waiting is None:
+        raise CliError(f"execution {execution_arn} is not waiting at {state}")
+    return waiting
+
+
+def pending_approval_token(states: Any, execution_arn: str) -> str:
+    """The task token of an execution waiting at WaitForApproval."""
+    return pending_task_token(states, execution_arn, StateName.WAIT_FOR_APPROVAL)
+
+
+def end_drill_hold(states: Any, execution_arn: str, who: str) -> None:
+    """End a drill's hold now: the workflow cleans the drill up (`dr-autopilot drill-cleanup`)."""
+    token = pending_task_token(states, execution_arn, StateName.HOLD_DRILL)
+    states.send_task_success(
+        taskToken=token, output=json.dumps({"endedBy": f"{who} with dr-autopilot drill-cleanup"[:200]})
+    )
 
 
 def unlock(lock: DynamoDbFailoverLock, executions: ExecutionStatus, scope: Mode) -> str:

@@ -17,9 +17,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from moto.route53.models import Route53Backend
 from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEvent
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
 from moto.stepfunctions.parser.asl.component.eval_component import EvalComponent
 from moto.stepfunctions.parser.asl.component.program.program import Program
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -55,8 +57,8 @@ class TemplateError(ValueError):
 
 class _InterpreterClock:
     """The Step Functions interpreter's clock, `time_scale` times faster than the wall clock: Wait
-    states, Retry back-off intervals and the execution's own TimeoutSeconds last 1/time_scale of
-    their seconds. The definition is unchanged (its intervals are asserted on the template); only
+    states, Retry back-off intervals, a task's TimeoutSeconds (a drill's hold, an approval's
+    wait) and the execution's own TimeoutSeconds last 1/time_scale of their seconds. The definition is unchanged (its intervals are asserted on the template); only
     how long the local interpreter really waits for them. 1 (the drill) is real time. The scale
     is read when a wait starts, so `LocalAws.interpreter_speed` can change it for one run."""
 
@@ -65,6 +67,7 @@ class _InterpreterClock:
         self._saved_wait = WaitFunction._wait_interval
         self._saved_time = retrier_decl.time
         self._saved_eval = Program.eval
+        self._saved_task_timeout = TimeoutSeconds._eval_seconds
 
     def start(self) -> None:
         clock = self
@@ -101,14 +104,20 @@ class _InterpreterClock:
                     break
                 worker.join(timeout=0.05 if left is None else min(0.05, left))
 
+        def scaled_task_timeout(timeout: TimeoutSeconds, env: Environment) -> float:
+            seconds = float(timeout.timeout_seconds)
+            return seconds if timeout.is_default_value() else seconds / clock.time_scale
+
         retrier_decl.time = ScaledTime()
         WaitFunction._wait_interval = scaled_wait
         Program.eval = scaled_eval
+        TimeoutSeconds._eval_seconds = scaled_task_timeout
 
     def stop(self) -> None:
         retrier_decl.time = self._saved_time
         WaitFunction._wait_interval = self._saved_wait
         Program.eval = self._saved_eval
+        TimeoutSeconds._eval_seconds = self._saved_task_timeout
 
 
 class _InterpreterCaches:
@@ -200,6 +209,40 @@ class _StoppedStaysStopped:
         Environment.set_error = self._saved
 
 
+class _ChangeBatchesInOrder:
+    """Route 53 applies a change batch as one transaction, in order: DELETE a record and CREATE
+    its new value is the documented way to replace it only if it still holds what you read.
+    moto checks a CREATE against the zone as it was before the batch, and refuses it when the same
+    CREATE was ever made before (a drill record put back twice). Here each change of such a batch
+    is applied in turn; nothing else runs in between in a local AWS."""
+
+    def __init__(self) -> None:
+        self._saved = Route53Backend.change_resource_record_sets
+
+    def start(self) -> None:
+        original = self._saved
+
+        def in_order(backend: Route53Backend, zoneid: str, change_list: list[dict[str, Any]]) -> None:
+            deleted = {
+                (c["ResourceRecordSet"]["Name"].rstrip("."), c["ResourceRecordSet"]["Type"])
+                for c in change_list
+                if c["Action"] == "DELETE"
+            }
+            replaced = [
+                c
+                for c in change_list
+                if c["Action"] == "CREATE"
+                and (c["ResourceRecordSet"]["Name"].rstrip("."), c["ResourceRecordSet"]["Type"]) in deleted
+            ]
+            for batch in [[change] for change in change_list] if replaced else [change_list]:
+                original(backend, zoneid, batch)
+
+        Route53Backend.change_resource_record_sets = in_order
+
+    def stop(self) -> None:
+        Route53Backend.change_resource_record_sets = self._saved
+
+
 class LocalAws:
     """moto + the local Lambda runtime, started and stopped together."""
 
@@ -213,6 +256,7 @@ class LocalAws:
         self._lambda_errors = _LambdaServiceErrors()
         self._stopped_stays_stopped = _StoppedStaysStopped()
         self._caches = _InterpreterCaches()
+        self._change_batches = _ChangeBatchesInOrder()
         self._saved_environment: dict[str, str] = {}
 
     def start(self) -> LocalAws:
@@ -237,6 +281,7 @@ class LocalAws:
         self._caches.start()
         self._lambda_errors.start()
         self._stopped_stays_stopped.start()
+        self._change_batches.start()
         return self
 
     @contextmanager
@@ -250,6 +295,7 @@ class LocalAws:
             self._clock.time_scale = saved
 
     def stop(self) -> None:
+        self._change_batches.stop()
         self._clock.stop()
         self._caches.stop()
         self._lambda_errors.stop()

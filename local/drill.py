@@ -29,7 +29,7 @@ from local.drs import ScenarioError as DrsScenarioError
 from local.drs import available_scenarios as drs_scenarios
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
 from local.providers import PROVIDERS
-from local.report import build_report, payload_json, render_report
+from local.report import DrillReport, build_report, payload_json, render_report
 
 
 class Progress:
@@ -73,6 +73,11 @@ class Progress:
             )
         elif state == StateName.HEALTH_CHECK and "health" in output:
             self.say(f"  landing page: {output['health']['detail']}")
+        elif state == StateName.CLEAN_UP_DRILL and "cleanup" in output:
+            cleanup = output["cleanup"]
+            self.say(
+                f"  clean-up: {cleanup['instancesTerminated']} instance(s) terminated; drill record {cleanup['record']}"
+            )
         elif state == StateName.UPDATE_DNS and "dns" in output:
             dns = output["dns"]
             self.say(
@@ -146,7 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  starting the failover with input {json.dumps(failover_input)}", flush=True)
         before = env.site.record_values()
         # Half-second looks: the drill watching must not compete with the pipeline it measures.
-        result = env.executions.run(failover_input, timeout=600, on_events=Progress(args.time_scale), interval=0.5)
+        # A drill's hold is ended at once, as on-call would with `dr-autopilot drill-cleanup`.
+        result = env.executions.run(
+            failover_input,
+            timeout=600,
+            on_events=Progress(args.time_scale),
+            interval=0.5,
+            end_hold_as="the local drill",
+        )
         report = build_report(env, result, before)
         print(payload_json(report) if args.json else render_report(report))
         if args.html:
@@ -156,28 +168,45 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  HTML report (phase timeline, RTO and RPO, what changed): {args.html}", file=sys.stderr)
             except CliError as error:  # the drill's verdict below still stands
                 print(f"  error: {error}", file=sys.stderr)
-        healthy_switch = (
-            result.status == "SUCCEEDED"
-            and report.recovered_address is not None
-            and report.record_after == [report.recovered_address]
-            and bool(report.health and report.health.get("healthy"))
-        )
-        dry_run_ok = args.dry_run and result.status == "SUCCEEDED"
-        if not healthy_switch and not dry_run_ok:
+        verdict = _verdict(args, result.status, report, before)
+        if verdict is not None:
             print(
                 f"\nDrill FAILED: {result.error}: {history.error_message(result.cause)}"
                 if result.status != "SUCCEEDED"
-                else "\nDrill FAILED: DNS does not point at a healthy recovered webserver"
+                else f"\nDrill FAILED: {verdict}"
             )
             return 1
         print(
-            "\nDrill passed: DNS points at the healthy recovered webserver."
-            if not args.dry_run
-            else "\nDry run passed: nothing launched, DNS unchanged."
+            "\nDry run passed: nothing launched, DNS unchanged."
+            if args.dry_run
+            else "\nDrill passed: the drill site was healthy, then cleaned up: its instances terminated, the drill "
+            "record put back, the site record untouched."
+            if args.mode == "drill"
+            else "\nDrill passed: DNS points at the healthy recovered webserver."
         )
         return 0
     finally:
         env.stop()
+
+
+def _verdict(args: argparse.Namespace, status: str, report: DrillReport, before: list[str]) -> str | None:
+    """None if the drill did what it promises, else what it did not do."""
+    if status != "SUCCEEDED":
+        return status
+    if args.dry_run:
+        return None
+    if not (report.health and report.health.get("healthy")) or report.recovered_address is None:
+        return "the recovered webserver was not found healthy"
+    if args.mode == "recovery":
+        return None if report.record_after == [report.recovered_address] else "DNS does not point at it"
+    if report.record_after != before:
+        return "a drill changed the site record"
+    cleanup = report.cleanup or {}
+    if cleanup.get("stillRunning"):
+        return f"the drill's instances still run: {', '.join(cleanup['stillRunning'])}"
+    if cleanup.get("record") is not None and not cleanup.get("recordRestored"):
+        return f"the drill record was not put back ({cleanup.get('recordDetail')})"
+    return None
 
 
 if __name__ == "__main__":

@@ -55,7 +55,8 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 def drill_overrides(api_url: str, landing_port: int, hosted_zone_id: str, https: bool = False) -> dict[str, Any]:
     """What the local drill changes in cdk.json's configuration, and why:
     the API and landing page live on this machine, the zone is moto's, and the workflow's Wait
-    states (which really sleep) poll every second instead of every 15-60 s. Thresholds and
+    states (which really sleep) poll every second instead of every 15-60 s, and a drill holds its
+    site for one minute instead of 30. Thresholds and
     timeouts measured on the provider's clock (lag, job timeout) stay as configured: they run
     on the emulator's clock, scaled with it."""
     return {
@@ -70,6 +71,8 @@ def drill_overrides(api_url: str, landing_port: int, hosted_zone_id: str, https:
                 "maxAttempts": 5,
             },
             "job": {"pollMinSeconds": 1, "pollMaxSeconds": 1},
+            # A drill holds its site one minute (the drill ends the hold at once, as on-call can).
+            "drill": {"holdMinutes": 1},
         },
         "account": "123456789012",
         "region": REGION,

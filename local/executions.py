@@ -14,6 +14,8 @@ from typing import Any
 from dr_autopilot import history
 from dr_autopilot.states import StateName
 
+from dr_autopilot_cli import operations
+from dr_autopilot_cli.operations import CliError
 from local.aws import ACCOUNT, Deployment, LocalAws, resolve
 from local.events import execution_status_event, matches, transform
 
@@ -76,18 +78,24 @@ class Executions:
         on_events: Callable[[list[dict[str, Any]]], None] | None = None,
         interval: float = 0.2,
         deliver_end: bool = True,
+        end_hold_as: str | None = None,
     ) -> ExecutionResult:
         """Wait for the execution to end, handing new history events to `on_events` as they appear.
-        With `deliver_end` False, its end event is lost (as an EventBridge delivery can be)."""
-        deadline, seen = time.monotonic() + timeout, 0
+        With `deliver_end` False, its end event is lost (as an EventBridge delivery can be). With
+        `end_hold_as`, a drill's hold is ended at once by that person, as `dr-autopilot
+        drill-cleanup` would (otherwise it lasts its drill.holdMinutes)."""
+        deadline, seen, hold_ended = time.monotonic() + timeout, 0, False
         while True:
             description = self._states.describe_execution(executionArn=arn)
             finished = description["status"] != "RUNNING"
-            if on_events is not None:
+            if on_events is not None or (end_hold_as and not hold_ended):
                 events = self.history(arn)
-                if len(events) > seen:
+                if on_events is not None and len(events) > seen:
                     on_events(events[seen:])
                     seen = len(events)
+                if end_hold_as and not hold_ended and not finished and self._waits_at_hold(arn):
+                    operations.end_drill_hold(self._states, arn, end_hold_as)
+                    hold_ended = True
             if finished:
                 break
             if time.monotonic() > deadline:
@@ -113,6 +121,22 @@ class Executions:
             events=self.history(arn),
             end_reports=[report for report in end_reports if isinstance(report, dict)],
         )
+
+    def end_hold(self, arn: str, who: str, timeout: float = 60) -> None:
+        """End the drill's hold as `who` once the execution waits there (as `dr-autopilot drill-cleanup`)."""
+        deadline = time.monotonic() + timeout
+        while not self._waits_at_hold(arn):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"execution {arn} never waited at {StateName.HOLD_DRILL}")
+            time.sleep(0.1)
+        operations.end_drill_hold(self._states, arn, who)
+
+    def _waits_at_hold(self, arn: str) -> bool:
+        try:
+            operations.pending_task_token(self._states, arn, StateName.HOLD_DRILL)
+        except CliError:
+            return False
+        return True
 
     def _invoke(self, function_arn: str, event: dict[str, Any]) -> dict[str, Any]:
         answer = self._aws.client("lambda").invoke(FunctionName=function_arn, Payload=json.dumps(event).encode())

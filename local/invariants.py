@@ -123,7 +123,7 @@ def _launched(result: ExecutionResult) -> str | None:
 
 def _drill_then_alarm(env: LocalFailoverEnvironment) -> str | None:
     env.reset_site("two-tier")
-    drill = env.executions.run({"mode": "drill", "requestedBy": "invariants"})
+    drill = env.executions.run({"mode": "drill", "requestedBy": "invariants"}, end_hold_as="invariants")
     if drill.status != "SUCCEEDED":
         return f"the drill itself failed: {drill.error}"
     (arn,) = env.executions.deliver_event(alarm_event("www-example-com-down"))

@@ -64,6 +64,11 @@ class LocalProvider(Protocol):
         """What every function's environment must carry to reach this provider."""
         ...
 
+    def running_instances(self, job_ids: str) -> list[str]:
+        """The instances these launch jobs (comma-separated) created that still run, from the
+        emulator's own records."""
+        ...
+
     def job_window(self, job_id: str) -> tuple[datetime, datetime | None] | None:
         """When the launch's job(s) were created and (if done) finished, in real time."""
         ...
@@ -125,6 +130,11 @@ class CloudEndureSite(_EmulatedSite):
     def function_environment(self) -> dict[str, str]:
         return {}
 
+    def running_instances(self, job_ids: str) -> list[str]:
+        wanted = set(job_ids.split(","))
+        with self.emulator.account.jobs.lock:
+            return [r.cloud_id for r in self.emulator.account.replicas.all() if r.job_id in wanted]
+
     def job_window(self, job_id: str) -> tuple[datetime, datetime | None] | None:
         job = self.emulator.account.jobs.get(job_id)
         if job is None:
@@ -162,6 +172,12 @@ class DrsSite(_EmulatedSite):
     def function_environment(self) -> dict[str, str]:
         # boto3 reads a service's endpoint from AWS_ENDPOINT_URL_<SERVICE>, as AWS's SDKs do.
         return {"AWS_ENDPOINT_URL_DRS": self.emulator.base_url}
+
+    def running_instances(self, job_ids: str) -> list[str]:
+        wanted = set(job_ids.split(","))
+        with self.emulator.account.settled():
+            # a terminated recovery instance leaves DRS's inventory, as in DRS
+            return [i.id for i in self.emulator.account.instances.select(None, None) if i.job_id in wanted]
 
     def job_window(self, job_id: str) -> tuple[datetime, datetime | None] | None:
         with self.emulator.account.settled() as now:

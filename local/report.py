@@ -36,6 +36,8 @@ class DrillReport:
     error: str | None = None
     cause: str | None = None
     notifications: list[dict[str, str]] = field(default_factory=list)
+    # A drill's clean-up: what the workflow says it did, and what the emulator and DNS show now.
+    cleanup: dict[str, Any] | None = None
 
     @property
     def orchestration_overhead_seconds(self) -> float | None:
@@ -106,7 +108,35 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
         error=result.error,
         cause=result.cause,
         notifications=env.site.notifications(),
+        cleanup=_cleanup(env, events, launch, dns),
     )
+
+
+def _cleanup(
+    env: LocalFailoverEnvironment,
+    events: list[dict[str, Any]],
+    launch: dict[str, Any] | None,
+    dns: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """A drill's clean-up as the workflow reported it, checked against the emulator (the drill's
+    instances still running) and DNS (the drill record as it is now)."""
+    request = history.last_result(events, StateName.VALIDATE_INPUT, "request") or {}
+    if launch is None or request.get("mode") != "drill":
+        return None
+    done = history.last_result(events, StateName.CLEAN_UP_DRILL, "cleanup")
+    switched = (dns or {}).get("current")
+    before = (dns or {}).get("previous")
+    record_now = env.site.record_values(switched["name"]) if switched else []
+    return {
+        "instancesTerminated": (done or {}).get("instanceIds", []),
+        "instancesTerminatedCount": (done or {}).get("instancesTerminated", 0),
+        "stillRunning": env.provider.running_instances(launch["jobId"]),
+        "record": (done or {}).get("record"),
+        "recordDetail": (done or {}).get("recordDetail"),
+        "recordRestored": bool(switched) and record_now == (before["values"] if before else []),
+        "leftAlone": (done or {}).get("leftAlone", []),
+        "requestedBy": (done or {}).get("requestedBy"),
+    }
 
 
 def render_report(report: DrillReport) -> str:
@@ -146,6 +176,15 @@ def render_report(report: DrillReport) -> str:
             f"{report.launch_overhead_seconds:.2f} s + DNS INSYNC - job completed {report.completion_overhead_seconds:.2f} s "
             f"(of which health check {report.health_check_seconds:.2f} s)"
         )
+    if report.cleanup is not None:
+        cleanup = report.cleanup
+        lines += [
+            "",
+            f" Drill clean-up        {cleanup['instancesTerminatedCount']} instance(s) terminated "
+            f"({', '.join(cleanup['instancesTerminated']) or '-'}), by {cleanup['requestedBy'] or '-'}",
+            f" Still running         {', '.join(cleanup['stillRunning']) or 'none'} (the emulator's records)",
+            f" Drill record          {cleanup['record'] or 'not cleaned up'}: {cleanup['recordDetail'] or '-'}",
+        ]
     for message in report.notifications:
         lines += ["", f" SNS: {message['subject']}", *("   " + line for line in message["message"].splitlines())]
     return "\n".join(lines)

@@ -33,11 +33,15 @@ class SiteFixture:
         return self._dns.record_name
 
     def reset(self) -> None:
-        """Back to 'the primary has just failed': DNS on the primary, no lock, no messages."""
+        """Back to 'the primary has just failed': DNS on the primary, no drill record, no lock, no messages."""
         self.reset_lock()
         zone = self._records.zone_name()
         if zone is not None and (self.record_name == zone or self.record_name.endswith("." + zone)):
             self.set_record(self.record_name, PRIMARY_ADDRESS)  # (a record outside the zone cannot exist)
+        drill = self._dns.drill_record_name
+        left = self._records.current(drill, self._dns.record_type) if drill and drill != self.record_name else None
+        if left is not None:  # an earlier drill's, not cleaned up
+            self._records.restore(left, None, comment="local drill: no drill record")
         self.notifications()  # drain (SQS allows one purge a minute)
 
     def set_record(self, name: str, value: str) -> None:

@@ -118,3 +118,52 @@ def grant_launch(function: lambda_.Function, region: str | None) -> list[dict[st
             ],
         },
     ]
+
+
+# TerminateRecoveryInstances' dependent actions (Service Authorization Reference, above): DRS
+# terminates the instances and deletes their volumes with its caller's rights.
+EC2_ACTIONS_FOR_TERMINATION = ["ec2:TerminateInstances", "ec2:DeleteVolume"]
+EC2_READS_FOR_TERMINATION = ["ec2:DescribeInstances", "ec2:DescribeVolumes"]
+
+
+def grant_terminate(function: lambda_.Function, region: str | None) -> list[dict[str, Any]]:
+    """drs:TerminateRecoveryInstances on recovery instances, and what it needs of EC2: terminating
+    instances and deleting volumes in this account and region only."""
+    stack = Stack.of(function)
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["drs:TerminateRecoveryInstances"], resources=[_drs_arn(stack, region, "recovery-instance")]
+        )
+    )
+    ec2 = [
+        stack.format_arn(
+            service="ec2",
+            region=region or stack.region,
+            resource=kind,
+            resource_name="*",
+            arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+        )
+        for kind in ("instance", "volume")
+    ]
+    function.add_to_role_policy(iam.PolicyStatement(actions=EC2_ACTIONS_FOR_TERMINATION, resources=ec2))
+    function.add_to_role_policy(iam.PolicyStatement(actions=EC2_READS_FOR_TERMINATION, resources=["*"]))
+    return [
+        {
+            "id": "AwsSolutions-IAM5",
+            "reason": "drs:TerminateRecoveryInstances' dependent actions (Service Authorization Reference): DRS "
+            "terminates the drill's instances and deletes their volumes with the caller's rights, on this account's "
+            "instances and volumes in the configured region (made per launch, so no ARN names them in advance); the "
+            "clean-up code itself terminates only instances this drill's jobs launched; ec2:DescribeInstances and "
+            "ec2:DescribeVolumes support no resource-level permissions",
+            "appliesTo": [
+                "Resource::*",
+                {"regex": "/^Resource::arn:<AWS::Partition>:ec2:.*:(instance|volume)/\\*$/g"},
+            ],
+        },
+        {
+            "id": "AwsSolutions-IAM5",
+            "reason": "drs:TerminateRecoveryInstances acts on this account's DRS recovery instances in the configured "
+            "region; they are made per launch",
+            "appliesTo": [{"regex": "/^Resource::arn:<AWS::Partition>:drs:.*:recovery-instance/\\*$/g"}],
+        },
+    ]

@@ -117,6 +117,8 @@ class WorkflowFunctions(Construct):
                 self._nag_acknowledgements[task.state] += drs_permissions.grant_read(function)
         if Need.PROVIDER_LAUNCH in task.needs and self._config.drs is not None and self._config.provider == "drs":
             self._nag_acknowledgements[task.state] += drs_permissions.grant_launch(function, self._config.drs.region)
+        if Need.PROVIDER_CLEANUP in task.needs and self._config.drs is not None and self._config.provider == "drs":
+            self._nag_acknowledgements[task.state] += drs_permissions.grant_terminate(function, self._config.drs.region)
         if Need.TOPIC in task.needs:
             topic.grant_publish(function)
         if Need.LOCK_TABLE in task.needs:
@@ -136,6 +138,8 @@ class WorkflowFunctions(Construct):
             )
         if Need.DNS_CHANGE in task.needs:
             self._grant_dns_change(function)
+        if Need.DRILL_RECORD_RESTORE in task.needs and self._config.dns.drill_record_name:
+            self._grant_drill_record_restore(function)
         # On the failover state machine's executions, named without a reference to the state
         # machine (a function inside it would otherwise make a dependency cycle).
         actions = [
@@ -168,6 +172,24 @@ class WorkflowFunctions(Construct):
             service="route53", region="", account="", resource="change", resource_name="*"
         )
         function.add_to_role_policy(iam.PolicyStatement(actions=["route53:GetChange"], resources=[change_arn]))
+
+    def _grant_drill_record_restore(self, function: lambda_.Function) -> None:
+        """Delete the drill record (and create its earlier value) in the one zone: nothing else."""
+        dns = self._config.dns
+        assert dns.drill_record_name is not None
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["route53:ChangeResourceRecordSets"],
+                resources=[self._zone_arn],
+                conditions={
+                    "ForAllValues:StringEquals": {
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [dns.drill_record_name],
+                        "route53:ChangeResourceRecordSetsRecordTypes": [dns.record_type],
+                        "route53:ChangeResourceRecordSetsActions": ["DELETE", "CREATE"],
+                    }
+                },
+            )
+        )
 
     def _acknowledge_findings(self, task: TaskSpec, function: lambda_.Function) -> None:
         """cdk-nag findings that stay, each with the reason it is acceptable for that role."""

@@ -25,6 +25,7 @@ from constructs import Construct
 from dr_autopilot.config import ConfigError, FailoverConfig
 from dr_autopilot.errors import (
     ApprovalTimedOut,
+    CleanupPending,
     DnsChangePending,
     DnsThrottled,
     FinalMessageInFlight,
@@ -32,6 +33,7 @@ from dr_autopilot.errors import (
     NotificationFailed,
     ServiceUnavailable,
 )
+from dr_autopilot.models import Mode
 from dr_autopilot.states import TASK_BY_STATE, StateName, Watcher
 
 from infrastructure.constructs.functions import WorkflowFunctions
@@ -45,8 +47,9 @@ DNS_PENDING = [DnsChangePending.__name__, DnsThrottled.__name__]
 # Lambda refused to start the function (concurrency or rate limit): nothing ran, so any task may
 # simply be invoked again, with back-off and jitter so that retries of a storm spread out.
 THROTTLED = ["Lambda.TooManyRequestsException"]
-# Read-only steps after the launch, which wait longer for a provider that keeps failing.
-PATIENT_READS = (StateName.POLL_JOB, StateName.FIND_TARGETS)
+# Steps after the launch, which wait longer for a provider that keeps failing: two read only,
+# and a drill's clean-up, which terminates nothing twice.
+PATIENT_READS = (StateName.POLL_JOB, StateName.FIND_TARGETS, StateName.CLEAN_UP_DRILL)
 
 
 class FailoverWorkflow(Construct):
@@ -211,7 +214,7 @@ class FailoverWorkflow(Construct):
         report_success.next(sfn.Succeed(self, StateName.FAILOVER_SUCCEEDED, output_path="$.summary"))
         update_dns = self._task(StateName.UPDATE_DNS)
         update_dns.add_retry(errors=DNS_PENDING, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2)
-        update_dns.next(report_success)
+        update_dns.next(self._drill_clean_up(then=report_success))
         launch = self._task(StateName.LAUNCH_RECOVERY)
         # An attempt that died after launching leaves Powertools' in-progress record for its
         # function's timeout (300 s): 30 + 45 + 68 + 101 + 152 s outlast it, and the next attempt
@@ -225,6 +228,65 @@ class FailoverWorkflow(Construct):
             .when(sfn.Condition.boolean_equals("$.request.dryRun", True), report_success)
             .otherwise(launch)
         )
+
+    def _drill_clean_up(self, then: sfn.IChainable) -> sfn.IChainable:
+        """A drill holds its site for `drill.holdMinutes` (or until `dr-autopilot drill-cleanup`),
+        then puts the drill record back and terminates its instances; a recovery goes straight on."""
+        drill = self._config.drill
+        if not drill.clean_up:
+            return then
+        clean_up = self._task(StateName.CLEAN_UP_DRILL)
+        # The instances take minutes to terminate: each attempt waits up to 4 minutes, then
+        # 30 + 60 + 120 s between attempts (CLEANUP_SECONDS in the configuration covers them).
+        clean_up.add_retry(
+            errors=[CleanupPending.__name__], interval=Duration.seconds(30), max_attempts=3, backoff_rate=2
+        )
+        clean_up.next(then)
+        first: sfn.IChainable = clean_up if drill.hold_minutes == 0 else self._hold(drill.hold_minutes, clean_up)
+        return (
+            sfn.Choice(self, StateName.DRILL_TO_CLEAN_UP)
+            .when(sfn.Condition.string_equals("$.request.mode", Mode.DRILL.value), first)
+            .otherwise(then)
+        )
+
+    def _hold(self, minutes: int, clean_up: sfn.IChainable) -> sfn.IChainable:
+        """Wait for a task token (`dr-autopilot drill-cleanup`) or `minutes`; either way, clean up.
+        Only `endedBy` of the answer is kept: whatever else someone sends stays out of the state."""
+        result_path = TASK_BY_STATE[StateName.HOLD_DRILL].result_path
+        hold = tasks.LambdaInvoke(
+            self,
+            StateName.HOLD_DRILL,
+            lambda_function=self._functions[StateName.HOLD_DRILL],
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            payload=sfn.TaskInput.from_object(
+                {"taskToken": sfn.JsonPath.task_token, "state": sfn.JsonPath.object_at("$")}
+            ),
+            task_timeout=sfn.Timeout.duration(Duration.minutes(minutes)),
+            result_selector={"endedBy": sfn.JsonPath.string_at("$.endedBy")},
+            result_path=result_path,
+        )
+        self._retry_throttled(hold)
+        self._retry_transient(hold)
+        expired = sfn.Pass(
+            self,
+            StateName.HOLD_EXPIRED,
+            result=sfn.Result.from_object({"endedBy": f"the hold's timer ({minutes} min)"}),
+            result_path=result_path,
+        )
+        # The notice could not be sent, or the answer had no endedBy: clean up now rather than never.
+        interrupted = sfn.Pass(
+            self,
+            StateName.HOLD_INTERRUPTED,
+            parameters={
+                "endedBy": sfn.JsonPath.format("the hold ended early ({})", sfn.JsonPath.string_at("$.hold.Error"))
+            },
+            result_path=result_path,
+        )
+        hold.add_catch(expired, errors=["States.Timeout"], result_path=result_path)
+        hold.add_catch(interrupted, errors=["States.ALL"], result_path=result_path)
+        expired.next(clean_up)
+        interrupted.next(clean_up)
+        return hold.next(clean_up)
 
     def _job_loop(self, then: sfn.IChainable) -> sfn.IChainable:
         """PollJob, and wait $.job.waitSeconds until the job completes (PollJob raises on failure or timeout)."""

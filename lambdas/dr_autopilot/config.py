@@ -15,6 +15,7 @@ HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9
 ALARM_NAME = r"^[\w .,:/#+=@()\[\]-]+$"  # the names an alarm-started input accepts (models.AlarmTrigger)
 WORKFLOW_MARGIN_SECONDS = 300  # replication check, launch, polls and step retries, generously
 DNS_ATTEMPTS = 4  # UpdateDns and its three retries while the change is pending
+CLEANUP_SECONDS = 900  # a drill's clean-up: terminating its instances, waited for, with retries
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -158,6 +159,15 @@ class NotificationConfig(_Section):
     emails: list[Annotated[str, AfterValidator(_email)]] = []
 
 
+class DrillConfig(_Section):
+    """What a drill does once its site is up and checked: hold it for people to look at, then
+    clean up (terminate the drill's instances, put the drill record back)."""
+
+    # 0: clean up at once. `dr-autopilot drill-cleanup EXECUTION` ends a hold early.
+    hold_minutes: Annotated[int, Field(ge=0, le=1440)] = 30
+    clean_up: bool = True
+
+
 class FailoverConfig(_Section):
     provider: Literal["cloudendure", "drs"] = "cloudendure"
     cloudendure: CloudEndureConfig | None = None
@@ -170,6 +180,7 @@ class FailoverConfig(_Section):
     job: JobConfig = JobConfig()
     notifications: NotificationConfig = NotificationConfig()
     trigger: TriggerConfig | None = None
+    drill: DrillConfig = DrillConfig()
     rto_objective_seconds: Annotated[int, Field(ge=60, le=86_400)] = 1800
     workflow_timeout_seconds: Annotated[int, Field(ge=300, le=86_400)] = 7200
 
@@ -209,15 +220,21 @@ class FailoverConfig(_Section):
             f"dns.insyncTimeoutSeconds x {DNS_ATTEMPTS} attempts": self.dns.insync_timeout_seconds * DNS_ATTEMPTS,
             "margin for the other steps and their retries": WORKFLOW_MARGIN_SECONDS,
         }
+        # Alarm-started recoveries may wait for approval; drills hold their site, then clean up.
+        runs = {"recovery": dict(parts), "drill": dict(parts)}
         if self.trigger is not None and self.trigger.approval == "approve":
-            parts["trigger.approvalTimeoutSeconds"] = self.trigger.approval_timeout_seconds
-        needed = sum(parts.values())
-        if needed >= self.workflow_timeout_seconds:
-            listed = " + ".join(f"{name} {seconds}" for name, seconds in parts.items())
-            raise ValueError(
-                f"workflowTimeoutSeconds {self.workflow_timeout_seconds} is too short: a run may need {listed} = "
-                f"{needed} s; raise workflowTimeoutSeconds or lower those timeouts"
-            )
+            runs["recovery"]["trigger.approvalTimeoutSeconds"] = self.trigger.approval_timeout_seconds
+        if self.drill.clean_up:
+            runs["drill"]["drill.holdMinutes x 60"] = self.drill.hold_minutes * 60
+            runs["drill"]["the drill's clean-up"] = CLEANUP_SECONDS
+        for kind, needs in runs.items():
+            needed = sum(needs.values())
+            if needed >= self.workflow_timeout_seconds:
+                listed = " + ".join(f"{name} {seconds}" for name, seconds in needs.items())
+                raise ValueError(
+                    f"workflowTimeoutSeconds {self.workflow_timeout_seconds} is too short: a {kind} may need {listed} "
+                    f"= {needed} s; raise workflowTimeoutSeconds or lower those timeouts"
+                )
 
     @classmethod
     def parse(cls, raw: object, source: str = CONTEXT_KEY) -> FailoverConfig:

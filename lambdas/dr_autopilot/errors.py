@@ -182,3 +182,12 @@ class ServiceNotInitialized(ProviderError):
 class QuotaExceeded(ProviderError):
     """The provider refused a launch because an account quota (concurrent jobs, servers in active
     jobs) would be exceeded; that request started nothing, earlier batches may have started."""
+
+
+class CleanupPending(DrAutopilotError):
+    """The drill's instances are still being terminated after the clean-up step's wait: retried
+    (each attempt asks again and terminates nothing twice)."""
+
+
+class DnsRecordChanged(DrAutopilotError):
+    """The record is no longer what this execution set: a restore leaves it as it is."""

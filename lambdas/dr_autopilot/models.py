@@ -240,6 +240,28 @@ class DnsResult(StateModel):
     insync_at: datetime | None = None
 
 
+class RecordRestore(StrEnum):
+    """What a drill's clean-up did with the drill record it had switched."""
+
+    RESTORED = "restored"  # back to the values it had before the drill
+    REMOVED = "removed"  # it did not exist before the drill
+    CHANGED_SINCE = "changed-since"  # someone changed it after the drill: left as it is
+    NOT_SWITCHED = "not-switched"  # the drill switched no record
+
+
+class CleanupResult(StateModel):
+    """CleanUpDrill's account: what of this drill's was removed, and what was left and why."""
+
+    requested_by: SafeText  # who ended the hold: the timer or a person
+    instances_terminated: int  # instances of this drill terminated (or already gone) in the end
+    instance_ids: Annotated[list[SafeText], Field(max_length=MAX_LISTED)] = []  # the first of them
+    left_alone: Annotated[list[SafeText], Field(max_length=MAX_LISTED)] = []  # not this drill's any more, why
+    cleanup_jobs: Annotated[list[SafeText], Field(max_length=MAX_LISTED)] = []
+    record: RecordRestore
+    record_detail: SafeText = ""
+    finished_at: datetime
+
+
 class ErrorInfo(BaseModel):
     """What a Catch puts at `$.error`: Step Functions' {Error, Cause} (Cause may be the Lambda's JSON)."""
 
@@ -263,6 +285,8 @@ class WorkflowState(StateModel):
     target: Target | None = None
     health: HealthResult | None = None
     dns: DnsResult | None = None
+    hold: dict[str, object] | None = None  # how the drill's hold ended (a person, or its timer)
+    cleanup: CleanupResult | None = None
     error: ErrorInfo | None = None
 
 
@@ -279,6 +303,7 @@ class FailoverSummary(StateModel):
     error: str | None = None
     changed: list[str] = []
     unchanged: list[str] = []
+    cleanup: CleanupResult | None = None
 
 
 class EndedExecution(StateModel):

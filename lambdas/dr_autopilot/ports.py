@@ -35,6 +35,16 @@ class JobSnapshot:
     provider_now: datetime
 
 
+@dataclass(frozen=True)
+class DrillCleanup:
+    """One pass of a drill's clean-up at the provider. Instances are named "machine: instance"."""
+
+    terminated: list[str]  # this drill's instances that are gone now (this pass or before)
+    pending: list[str]  # this drill's instances whose termination is asked for and not done yet
+    left_alone: list[str]  # "machine: why": an instance that is not this drill's any more
+    jobs: list[str]  # the provider's clean-up jobs this pass started or found running
+
+
 class RecoveryProvider(Protocol):
     """What the workflow needs from CloudEndure today and from AWS Elastic Disaster Recovery next."""
 
@@ -72,6 +82,11 @@ class RecoveryProvider(Protocol):
         this launch's job(s) only."""
         ...
 
+    def clean_up_drill(self, launch: LaunchResult) -> DrillCleanup:
+        """Terminate the instances this drill's job(s) launched, and only those. Asking again
+        terminates nothing twice: it reports what is gone and what is still terminating."""
+        ...
+
 
 class InstanceAddresses(Protocol):
     """Where a launched instance can be reached, from the cloud's own records (EC2)."""
@@ -99,6 +114,12 @@ class DnsRecords(Protocol):
 
     def wait_insync(self, change_id: str, timeout_seconds: float) -> datetime:
         """Wait until the change is INSYNC; DnsChangePending if it is not within the timeout."""
+        ...
+
+    def restore(self, ours: RecordValue, previous: RecordValue | None, comment: str) -> str:
+        """In one change, delete the record as `ours` left it and create `previous` (if there was
+        one). Route 53 applies it only while the record is exactly `ours` (DnsRecordChanged
+        otherwise: someone changed it since). Returns the change id."""
         ...
 
 

@@ -29,6 +29,8 @@ class StateName(StrEnum):
     FIND_TARGETS = "FindTargets"
     HEALTH_CHECK = "HealthCheck"
     UPDATE_DNS = "UpdateDns"
+    HOLD_DRILL = "HoldDrill"  # waits for a task token: `dr-autopilot drill-cleanup`, or its timer
+    CLEAN_UP_DRILL = "CleanUpDrill"
     REPORT_SUCCESS = "ReportSuccess"
     REPORT_FAILURE = "ReportFailure"
     # Flow: choices, waits and passes.
@@ -41,6 +43,9 @@ class StateName(StrEnum):
     JOB_COMPLETED = "JobCompleted?"
     WAIT_FOR_HEALTH = "WaitForHealth"
     TARGET_HEALTHY = "TargetHealthy?"
+    DRILL_TO_CLEAN_UP = "DrillToCleanUp?"
+    HOLD_EXPIRED = "HoldExpired"
+    HOLD_INTERRUPTED = "HoldInterrupted"
     # Ends.
     INPUT_REJECTED = "InputRejected"
     DEDUPLICATED = "Deduplicated"
@@ -71,6 +76,10 @@ class Need(StrEnum):
     DNS_READ = "read the hosted zone's records"
     ZONE_READ = "read the hosted zone itself (its name)"
     DNS_CHANGE = "UPSERT the configured records and read the change status"
+    # Put the drill record back: DELETE (and CREATE its earlier value), on the drill record only.
+    DRILL_RECORD_RESTORE = "restore or remove the drill record"
+    # End a drill: CloudEndure's replica deletion (its token), DRS's TerminateRecoveryInstances.
+    PROVIDER_CLEANUP = "terminate the drill's instances at the recovery provider"
     HISTORY_READ = "read the state machine's executions and their histories"
     EXECUTION_STATUS = "read the status of the state machine's executions (a lock holder that ended)"
 
@@ -181,6 +190,19 @@ TASKS: tuple[TaskSpec, ...] = (
         # the function waits for INSYNC itself
         timeout=lambda config: config.dns.insync_timeout_seconds + 60,
     ),
+    # Waits for a task token; the function only tells on-call staff how to end the hold early.
+    _task(StateName.HOLD_DRILL, "hold_drill", "hold", Need.TOPIC),
+    _task(
+        StateName.CLEAN_UP_DRILL,
+        "clean_up_drill",
+        "cleanup",
+        Need.PROVIDER,
+        Need.PROVIDER_CLEANUP,
+        Need.DNS_READ,
+        Need.DRILL_RECORD_RESTORE,
+        # waits for the instances to be gone, within the function's time (then CleanupPending, retried)
+        timeout=_fixed(300),
+    ),
     _task(StateName.REPORT_SUCCESS, "report_success", "summary", Need.TOPIC, Need.LOCK_TABLE),
     # The provider: a launch step that left no result is looked up there (truthful report).
     _task(
@@ -221,6 +243,7 @@ class Phase:
     key: str  # short, for the CLI and JSON
     title: str  # for reports
     states: tuple[StateName, ...]
+    drill_only: bool = False  # a recovery never passes here
 
 
 PHASES: tuple[Phase, ...] = (
@@ -244,7 +267,14 @@ PHASES: tuple[Phase, ...] = (
     Phase("job", "Wait for the job", (StateName.POLL_JOB, StateName.WAIT_FOR_JOB, StateName.JOB_COMPLETED)),
     Phase("targets", "Find targets", (StateName.FIND_TARGETS,)),
     Phase("health", "Health check", (StateName.HEALTH_CHECK, StateName.WAIT_FOR_HEALTH, StateName.TARGET_HEALTHY)),
-    Phase("dns", "Update DNS", (StateName.UPDATE_DNS,)),
+    Phase("dns", "Update DNS", (StateName.UPDATE_DNS, StateName.DRILL_TO_CLEAN_UP)),
+    Phase(
+        "hold",
+        "Hold the drill site",
+        (StateName.HOLD_DRILL, StateName.HOLD_EXPIRED, StateName.HOLD_INTERRUPTED),
+        drill_only=True,
+    ),
+    Phase("cleanup", "Clean up the drill", (StateName.CLEAN_UP_DRILL,), drill_only=True),
     Phase("report", "Report", (StateName.REPORT_SUCCESS, StateName.REPORT_FAILURE)),
 )
 

@@ -82,6 +82,7 @@ class Replica:
     point_in_time: str
     name: str
     created_at: datetime
+    job_id: str | None = None  # the launch job that created it (None: from before the scenario began)
 
 
 @dataclass

@@ -37,13 +37,15 @@ class Replicas:
         """The target `job` launched for `machine`; the recovered webserver's page starts answering."""
         created_at = job.created_at + timedelta(seconds=job.end_offset or 0)
         point_in_time = job.point_in_time_ids.get(machine.id) or "latest"
-        self._create(machine, job.launch_type, point_in_time, created_at)
+        self._create(machine, job.launch_type, point_in_time, created_at, job.id)
 
     def create_earlier(self, machine: Machine, launch_type: str, created_at: datetime) -> None:
         """A target that a launch before the scenario began left behind (an earlier drill's)."""
         self._create(machine, launch_type, "latest", created_at)
 
-    def _create(self, machine: Machine, launch_type: str, point_in_time: str, created_at: datetime) -> None:
+    def _create(
+        self, machine: Machine, launch_type: str, point_in_time: str, created_at: datetime, job_id: str | None = None
+    ) -> None:
         if machine.replica_id:  # a launch replaces what an earlier launch created for this source
             self._remove(machine.replica_id)
         public_ip, private_ip = self._allocate_addresses()
@@ -56,6 +58,7 @@ class Replicas:
             point_in_time=point_in_time,
             name=f"{machine.spec.name} ({launch_type.lower()})",
             created_at=created_at,
+            job_id=job_id,
         )
         self._replicas[replica.id] = replica
         machine.replica_id = replica.id

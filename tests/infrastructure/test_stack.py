@@ -20,9 +20,8 @@ def of_type(resources: dict[str, Any], kind: str) -> dict[str, Any]:
 def definition(resources: dict[str, Any]) -> dict[str, Any]:
     (machine,) = of_type(resources, "AWS::StepFunctions::StateMachine").values()
     parts = machine["Properties"]["DefinitionString"]["Fn::Join"][1]
-    return dict(
-        json.loads("".join(part if isinstance(part, str) else '"ARN"' for part in parts).replace('""ARN""', '"ARN"'))
-    )
+    # Every reference (a function's ARN, the partition in a service ARN) sits inside a JSON string.
+    return dict(json.loads("".join(part if isinstance(part, str) else "ARN" for part in parts)))
 
 
 def policy_statements(resources: dict[str, Any], function_id_part: str) -> list[dict[str, Any]]:
@@ -40,7 +39,7 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
     # Given the task states of the synthesized state machine
     states = definition(resources)["States"]
     tasks = {name: s for name, s in states.items() if s["Type"] == "Task"}
-    # Then they are the workflow's twelve tasks
+    # Then they are the workflow's fourteen tasks
     assert set(tasks) == {
         "ValidateInput",
         "AcquireLock",
@@ -52,6 +51,8 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
         "FindTargets",
         "HealthCheck",
         "UpdateDns",
+        "HoldDrill",
+        "CleanUpDrill",
         "ReportSuccess",
         "ReportFailure",
     }
@@ -67,14 +68,23 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
             "TargetUnhealthy",
             "InvalidInput",
         }, name
-        # And each catches every error
+        # And each catches every error (its last catcher: a drill's hold first catches its timer)
         catches = task.get("Catch", [])
-        assert catches and catches[0]["ErrorEquals"] == ["States.ALL"], name
+        assert catches and catches[-1]["ErrorEquals"] == ["States.ALL"], name
     # And a caught error goes to ReportFailure and then FailoverFailed; wrong input goes to InputRejected,
-    # and a failure to report ends without another notification
-    expected_target = {"ValidateInput": "InputRejected", "ReportFailure": "FailoverFailedUnreported"}
+    # a failure to report ends without another notification, and a hold that fails cleans the drill up now
+    expected_target = {
+        "ValidateInput": "InputRejected",
+        "ReportFailure": "FailoverFailedUnreported",
+        "HoldDrill": "HoldInterrupted",
+    }
     for name, task in tasks.items():
-        assert task["Catch"][0]["Next"] == expected_target.get(name, "ReportFailure"), name
+        assert task["Catch"][-1]["Next"] == expected_target.get(name, "ReportFailure"), name
+    assert tasks["HoldDrill"]["Catch"][0] == {
+        "ErrorEquals": ["States.Timeout"],
+        "ResultPath": "$.hold",
+        "Next": "HoldExpired",
+    }
     assert states["ReportFailure"]["Next"] == "FailoverFailed"
 
 
@@ -110,6 +120,7 @@ def test_error_names_in_the_workflow_exist_in_the_code(resources: dict[str, Any]
         "NotificationFailed",
         "FinalMessageInFlight",
         "LaunchInProgress",
+        "CleanupPending",
         "ConfigError",
     }
     for name in ours - {"ConfigError"}:

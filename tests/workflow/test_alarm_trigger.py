@@ -168,7 +168,7 @@ def test_an_alarm_during_a_drill_launches_the_recovery(env: LocalFailoverEnviron
 
 def test_an_alarm_right_after_a_drill_launches_the_recovery(env: LocalFailoverEnvironment) -> None:
     # Given a drill that has just finished
-    drill = env.executions.run({"mode": "drill", "requestedBy": "alice"})
+    drill = env.executions.run({"mode": "drill", "requestedBy": "alice"}, end_hold_as="alice")
     assert drill.status == "SUCCEEDED", drill.cause
     # When the site-down alarm fires (the drill started no recovery cool-down)
     result = env.executions.wait(env.executions.deliver_event(alarm_event(SITE_ALARM))[0])

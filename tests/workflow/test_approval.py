@@ -25,7 +25,7 @@ def gated(on_timeout: str, timeout_seconds: int) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def approval_stack(environment: LocalFailoverEnvironment) -> Iterator[LocalFailoverEnvironment]:
     """The stack synthesized with trigger.approval = approve, deployed beside the default one."""
-    with environment.reconfigured(gated("abort", timeout_seconds=20)) as env:
+    with environment.reconfigured(gated("abort", timeout_seconds=120)) as env:
         yield env
 
 
@@ -90,9 +90,9 @@ def test_console_started_failover_skips_the_gate(approval_site: LocalFailoverEnv
 def test_unanswered_approval_follows_the_configuration(
     environment: LocalFailoverEnvironment, on_timeout: str, status: str, launches: int
 ) -> None:
-    # Given a stack whose approval request expires after two seconds, configured to abort or to proceed
+    # Given a stack whose approval request expires after ten seconds (one on the local interpreter clock), configured to abort or to proceed
     environment.reset_site("two-tier")
-    with environment.reconfigured(gated(on_timeout, timeout_seconds=2)) as env:
+    with environment.reconfigured(gated(on_timeout, timeout_seconds=10)) as env:
         # When an alarm starts a failover and nobody answers the approval request
         (arn,) = env.executions.deliver_event(alarm_event(SITE_ALARM))
         result = env.executions.wait(arn)

@@ -82,15 +82,20 @@ def test_recovery_switches_dns_to_the_healthy_recovered_webserver(env: LocalFail
 @ON_BOTH_PROVIDERS
 def test_drill_launches_test_machines_and_leaves_the_site_record_alone(env: LocalFailoverEnvironment) -> None:
     # Given the primary is down and both machines replicate continuously
-    # When on-call starts a drill
-    result = env.executions.run({"mode": "drill", "requestedBy": "bob"})
+    # When on-call starts a drill (and ends its hold at once)
+    result = env.executions.run({"mode": "drill", "requestedBy": "bob"}, end_hold_as="bob")
     # Then the drill succeeds with a drill launch (CloudEndure TEST, DRS isDrill), not a recovery
     assert result.status == "SUCCEEDED", result.cause
     assert env.provider.launch_kinds() == ["drill"]
-    # And the site record still points at the primary; only the drill record points at the test webserver
+    # And the site record still points at the primary; the drill record pointed at the test webserver
+    # (DNS step) until the drill's clean-up removed it again
     assert env.site.record_values() == [PRIMARY_ADDRESS]
     assert result.output is not None
-    assert env.site.record_values("drill.example.com") == [result.output["recoveredAddress"]]
+    (dns,) = [out["dns"] for out in result.state_outputs(StateName.UPDATE_DNS)]
+    assert dns["current"]["name"] == "drill.example.com" and dns["current"]["values"] == [
+        result.output["recoveredAddress"]
+    ]
+    assert env.site.record_values("drill.example.com") == []
 
 
 @ON_BOTH_PROVIDERS

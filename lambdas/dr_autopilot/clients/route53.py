@@ -10,7 +10,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from dr_autopilot.clients.aws import client
-from dr_autopilot.errors import DnsChangePending, DnsThrottled, DnsUpdateFailed, ServiceUnavailable
+from dr_autopilot.errors import (
+    DnsChangePending,
+    DnsRecordChanged,
+    DnsThrottled,
+    DnsUpdateFailed,
+    ServiceUnavailable,
+)
 from dr_autopilot.models import RecordValue
 
 THROTTLING = {"Throttling", "ThrottlingException", "PriorRequestNotComplete"}
@@ -18,6 +24,16 @@ THROTTLING = {"Throttling", "ThrottlingException", "PriorRequestNotComplete"}
 
 def _fqdn(name: str) -> str:
     return name if name.endswith(".") else name + "."
+
+
+def _record_set(record: RecordValue) -> dict[str, Any]:
+    values = {"ResourceRecords": [{"Value": value} for value in record.values]}
+    return {
+        "Name": _fqdn(record.name),
+        "Type": record.type,
+        **({"TTL": record.ttl} if record.ttl is not None else {}),
+        **values,
+    }
 
 
 class Route53Records:
@@ -86,6 +102,29 @@ class Route53Records:
             raise DnsUpdateFailed(f"Route 53 refused the UPSERT of {name} {record_type}: {error}") from error
         except BotoCoreError as error:
             raise DnsUpdateFailed(f"Route 53 refused the UPSERT of {name} {record_type}: {error}") from error
+        return str(answer["ChangeInfo"]["Id"])
+
+    def restore(self, ours: RecordValue, previous: RecordValue | None, comment: str) -> str:
+        """DELETE the record as `ours` (exact values and TTL: Route 53 refuses the whole batch
+        otherwise) and CREATE `previous`, in one atomic change. Returns the change id."""
+        changes = [{"Action": "DELETE", "ResourceRecordSet": _record_set(ours)}]
+        if previous is not None:
+            changes.append({"Action": "CREATE", "ResourceRecordSet": _record_set(previous)})
+        try:
+            answer = self._route53.change_resource_record_sets(
+                HostedZoneId=self._zone, ChangeBatch={"Comment": comment[:256], "Changes": changes}
+            )
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if code in THROTTLING:
+                raise DnsThrottled(f"Route 53 throttled the restore of {ours.name} {ours.type}: {error}") from error
+            if code in ("InvalidChangeBatch", "InvalidInput"):
+                raise DnsRecordChanged(
+                    f"{ours.name} {ours.type} is no longer {', '.join(ours.values)}: {error}"
+                ) from error
+            raise DnsUpdateFailed(f"Route 53 refused the restore of {ours.name} {ours.type}: {error}") from error
+        except BotoCoreError as error:
+            raise DnsUpdateFailed(f"Route 53 refused the restore of {ours.name} {ours.type}: {error}") from error
         return str(answer["ChangeInfo"]["Id"])
 
     def wait_insync(self, change_id: str, timeout_seconds: float, interval_seconds: float = 2.0) -> datetime:

@@ -95,6 +95,23 @@ def dns_switched(request: FailoverRequest, dns: DnsResult) -> Message:
     return _subject(request, "DNS switched"), body + _footer(request)
 
 
+def drill_held(request: FailoverRequest, dns: DnsResult | None, token: str, hold_minutes: int) -> Message:
+    where = (
+        f"{dns.current.name} points at the drill site ({', '.join(dns.current.values)})"
+        if dns is not None and dns.current is not None and not dns.skipped
+        else "no drill record was switched"
+    )
+    body = (
+        f"The drill site is up and healthy; {where}. It is held for {hold_minutes} minutes for you to look at, "
+        "then cleaned up: the drill's instances are terminated and the drill record is put back.\n"
+        "To clean up now:\n\n"
+        f"  dr-autopilot drill-cleanup {request.execution_id}\n\n"
+        "or with the AWS CLI:\n"
+        f"  aws stepfunctions send-task-success --task-token '{token}' --task-output '{{\"endedBy\": \"<you>\"}}'"
+    )
+    return _subject(request, f"drill held for {hold_minutes} min"), body + _footer(request)
+
+
 def lock_not_released(request: FailoverRequest, error: str) -> Message:
     body = (
         f"The outcome of this failover was sent separately. Clean-up failed: the failover lock could not be "

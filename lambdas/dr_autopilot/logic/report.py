@@ -10,7 +10,7 @@ from typing import Literal
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.logic.final_message import FinalMessenger
-from dr_autopilot.models import FailoverSummary, Mode, WorkflowState
+from dr_autopilot.models import FailoverSummary, Mode, RecordRestore, WorkflowState
 from dr_autopilot.ports import DnsRecords, RecoveryProvider
 from dr_autopilot.states import StateName
 
@@ -28,6 +28,7 @@ def timeline(state: WorkflowState) -> dict[str, datetime]:
         "jobCompleted": state.job.completed_observed_at if state.job else None,
         "targetHealthy": state.health.checked_at if state.health and state.health.healthy else None,
         "dnsInsync": state.dns.insync_at if state.dns else None,
+        "cleanedUp": state.cleanup.finished_at if state.cleanup else None,
     }
     return {name: moment for name, moment in moments.items() if moment is not None}
 
@@ -169,9 +170,18 @@ def success_summary(state: WorkflowState) -> FailoverSummary:
         switch = f"{dns.current.name} switched {before} -> {', '.join(dns.current.values)} (TTL {dns.current.ttl}s)"
     else:
         switch = "DNS left unchanged (drill)"
+    changed = [switch] if dns and not dns.skipped else []
+    unchanged: list[str] = []
+    headline = f"{state.request.mode.value} failover SUCCEEDED: {switch}"
+    if state.request.mode is Mode.DRILL:
+        done, left = _cleanup_facts(state)
+        changed += done
+        unchanged += left
+        if state.cleanup is not None:
+            headline += f"; cleaned up: {state.cleanup.instances_terminated} instance(s) terminated, drill record {state.cleanup.record.value}"
     return FailoverSummary(
         outcome="SUCCEEDED",
-        headline=f"{state.request.mode.value} failover SUCCEEDED: {switch}",
+        headline=headline,
         mode=state.request.mode,
         job_id=state.launch.job_id if state.launch else None,
         recovery_point=_point(state),
@@ -179,8 +189,34 @@ def success_summary(state: WorkflowState) -> FailoverSummary:
         record_after=dns.current if dns else None,
         recovered_address=target.address if target else None,
         timeline=timeline(state),
-        changed=[switch] if dns and not dns.skipped else [],
+        changed=changed,
+        unchanged=unchanged,
+        cleanup=state.cleanup,
     )
+
+
+def _cleanup_facts(state: WorkflowState) -> tuple[list[str], list[str]]:
+    """(changed, unchanged) about a drill's clean-up."""
+    cleanup = state.cleanup
+    if cleanup is None:
+        return [], [
+            "The drill was not cleaned up (drill.cleanUp is false): its instances run, and cost money, until removed."
+        ]
+    listed = f": {', '.join(cleanup.instance_ids)}" if cleanup.instance_ids else ""
+    more = (
+        f" and {cleanup.instances_terminated - len(cleanup.instance_ids)} more"
+        if cleanup.instances_terminated > len(cleanup.instance_ids)
+        else ""
+    )
+    changed = [
+        f"Drill cleaned up ({cleanup.requested_by}): {cleanup.instances_terminated} instance(s) of this drill terminated{listed}{more}."
+    ]
+    unchanged = [f"Left running, not this drill's: {item}." for item in cleanup.left_alone]
+    if cleanup.record in (RecordRestore.RESTORED, RecordRestore.REMOVED):
+        changed.append(f"Drill record: {cleanup.record_detail}.")
+    elif cleanup.record is RecordRestore.CHANGED_SINCE:
+        unchanged.append(f"Drill record: {cleanup.record_detail}.")
+    return changed, unchanged
 
 
 def render(summary: FailoverSummary, state: WorkflowState) -> str:

@@ -14,6 +14,8 @@ from dr_autopilot.errors import (
     LaunchIncomplete,
     MachineNotFound,
     NoPointInTime,
+    ReplicaNotFound,
+    RequestRejected,
     TargetNotFound,
     TargetNotFromThisJob,
 )
@@ -29,7 +31,7 @@ from dr_autopilot.models import (
     Target,
     machines_digest,
 )
-from dr_autopilot.ports import InstanceAddresses, JobSnapshot
+from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot
 from dr_autopilot.providers import refuse_if_changed
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import (
@@ -281,6 +283,57 @@ class CloudEndureProvider:
             address=address,
             address_source=source,
         )
+
+    # ------------------------------------------------------------------------- drill clean-up
+    def clean_up_drill(self, launch: LaunchResult) -> DrillCleanup:
+        """Delete the test targets this drill's job created (DELETE replicas): a machine whose
+        target is now another launch's (a recovery started since) keeps it."""
+        project_id = self._project.id
+        job = self._client.job(project_id, launch.job_id)
+        if job.type != JobType.TEST_LAUNCH:
+            raise RequestRejected(
+                f"job {job.id} is a {job.type}, not a test launch: a drill's clean-up deletes only its own test targets"
+            )
+        ours = set(job.participating_machines)
+        machines = [machine for machine in self._client.machines(project_id) if machine.id in ours]
+        started = job.creation_date_time
+        running = [
+            other
+            for other in self._client.jobs(project_id)
+            if other.type == JobType.CLEANUP
+            and other.status not in (JobStatus.COMPLETED, JobStatus.FAILED)
+            and (started is None or (other.creation_date_time is not None and other.creation_date_time >= started))
+        ]
+        busy = {machine_id for other in running for machine_id in other.participating_machines}
+        terminated, pending, left_alone = [], [], []
+        to_delete: list[tuple[Machine, Replica]] = []
+        for machine in machines:
+            if machine.replica is None:
+                terminated.append(f"{machine.name}: target deleted")
+            elif machine.id in busy:
+                pending.append(f"{machine.name}: target {machine.replica} being deleted")
+            else:
+                try:
+                    replica = self._client.replica(project_id, machine.replica)
+                except ReplicaNotFound:
+                    terminated.append(f"{machine.name}: target deleted")
+                    continue
+                if _created_by(replica, machine.id, job):
+                    to_delete.append((machine, replica))
+                else:
+                    left_alone.append(
+                        f"{machine.name}: its target {replica.id} was created by a later launch, not by this drill"
+                    )
+        gone = len(ours) - len(machines)
+        if gone:
+            left_alone.append(f"{gone} machine(s) of the drill are no longer in project {self._project_name!r}")
+        jobs = [other.id for other in running]
+        if to_delete:
+            cleanup = self._client.delete_replicas(project_id, [replica.id for _, replica in to_delete])
+            jobs.append(cleanup.id)
+            names = [f"{machine.name}: {replica.machine_cloud_id or replica.id}" for machine, replica in to_delete]
+            (terminated if cleanup.status == JobStatus.COMPLETED else pending).extend(names)
+        return DrillCleanup(terminated=terminated, pending=pending, left_alone=left_alone, jobs=jobs)
 
 
 PROVENANCE_TOLERANCE = timedelta(seconds=60)  # between a job's end and its last target's creation time

@@ -49,6 +49,7 @@ LOG_PAGE_SIZE = 200
 MAX_SERVERS_PER_FILTER = 200  # DescribeSourceServers.filters.sourceServerIDs
 MAX_JOBS_PER_FILTER = 1000  # DescribeJobs.filters.jobIDs
 MAX_SERVERS_PER_JOB = 200  # StartRecovery.sourceServers
+MAX_INSTANCES_PER_TERMINATION = 200  # TerminateRecoveryInstances.recoveryInstanceIDs
 TRANSIENT_CODES = frozenset(
     {"ThrottlingException", "InternalServerException", "ServiceUnavailable", "RequestTimeout", "Throttling"}
 )
@@ -135,6 +136,17 @@ class DrsClient:
         )
         if not isinstance(body, dict) or not isinstance(body.get("job"), dict):
             raise InvalidResponse("StartRecovery answered without a job")
+        return self._parse(Job, body["job"])
+
+    def terminate_recovery_instances(self, recovery_instance_ids: list[str]) -> Job:
+        """One TERMINATE job for these recovery instances (1 to 200)."""
+        if not 1 <= len(recovery_instance_ids) <= MAX_INSTANCES_PER_TERMINATION:
+            raise ValueError(
+                f"a DRS termination takes 1 to {MAX_INSTANCES_PER_TERMINATION} instances, not {len(recovery_instance_ids)}"
+            )
+        body = self._call("terminate_recovery_instances", {"recoveryInstanceIDs": recovery_instance_ids})
+        if not isinstance(body, dict) or not isinstance(body.get("job"), dict):
+            raise InvalidResponse("TerminateRecoveryInstances answered without a job")
         return self._parse(Job, body["job"])
 
     def jobs_since(self, since: datetime) -> list[Job]:

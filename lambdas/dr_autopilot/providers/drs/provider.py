@@ -54,9 +54,9 @@ from dr_autopilot.models import (
     Target,
     machines_digest,
 )
-from dr_autopilot.ports import InstanceAddresses, JobSnapshot
+from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot
 from dr_autopilot.providers import refuse_if_changed
-from dr_autopilot.providers.drs.client import MAX_SERVERS_PER_JOB, DrsClient
+from dr_autopilot.providers.drs.client import MAX_INSTANCES_PER_TERMINATION, MAX_SERVERS_PER_JOB, DrsClient
 from dr_autopilot.providers.drs.models import (
     InitiatedBy,
     Job,
@@ -82,6 +82,7 @@ LAUNCH_TYPE = {Mode.RECOVERY: "RECOVERY", Mode.DRILL: "DRILL"}
 INITIATED_BY = {Mode.RECOVERY: InitiatedBy.START_RECOVERY, Mode.DRILL: InitiatedBy.START_DRILL}
 CONVERSION_END = "CONVERSION_END"
 JOB_END = "JOB_END"
+TERMINATE_JOB = "TERMINATE"  # Job.type of a TerminateRecoveryInstances job
 FAILURE_EVENTS = frozenset({"LAUNCH_FAILED", "SNAPSHOT_FAIL", "CONVERSION_FAIL", "USING_PREVIOUS_SNAPSHOT_FAILED"})
 MAX_FAILED_NAMED = 3  # the failures poll_job quotes (it shows the last three lines)
 NOT_LAUNCHED = frozenset({LaunchStatus.PENDING, LaunchStatus.IN_PROGRESS, LaunchStatus.FAILED, None})
@@ -449,6 +450,52 @@ class DrsProvider:
         if not recovery_instance_id:
             return None
         return next(iter(self._client.recovery_instances([recovery_instance_id])), None)
+
+    # ------------------------------------------------------------------------ drill clean-up
+    def clean_up_drill(self, launch: LaunchResult) -> DrillCleanup:
+        """TerminateRecoveryInstances for the drill instances this drill's job(s) launched that
+        still exist and are not being terminated; an instance a later job launched is left."""
+        jobs = self._client.jobs(job_ids(launch.job_id))
+        not_drills = [job.id for job in jobs if job.initiated_by != InitiatedBy.START_DRILL]
+        if not_drills:
+            raise RequestRejected(
+                f"job(s) {', '.join(not_drills)} are not drills: a drill's clean-up terminates only its own drill instances"
+            )
+        ours = {job.id for job in jobs}
+        launched = {
+            server.recovery_instance_id: server.source_server_id
+            for job in jobs
+            for server in job.participating_servers
+            if server.recovery_instance_id
+        }
+        names = self._names(set(launched.values()))
+        label = {instance_id: names.get(server, server) for instance_id, server in launched.items()}
+        existing = {instance.id: instance for instance in self._client.recovery_instances(sorted(launched))}
+        terminating = {
+            server.recovery_instance_id: job.id
+            for job in self._client.jobs_since(launch.launched_at - CLOCK_SKEW_MARGIN)
+            if job.type == TERMINATE_JOB and job.status is not JobStatus.COMPLETED
+            for server in job.participating_servers
+            if server.recovery_instance_id in existing
+        }
+        terminated, pending, left_alone, to_terminate = [], [], [], []
+        for instance_id in sorted(launched):
+            instance = existing.get(instance_id)
+            what = f"{label[instance_id]}: {instance_id}"
+            if instance is None:
+                terminated.append(what)
+            elif instance.job_id not in ours or not instance.is_drill:
+                left_alone.append(f"{what} was launched by job {instance.job_id}, not by this drill")
+            elif instance_id in terminating:
+                pending.append(what)
+            else:
+                to_terminate.append(instance_id)
+        started = sorted(set(terminating.values()))
+        for start in range(0, len(to_terminate), MAX_INSTANCES_PER_TERMINATION):
+            batch = to_terminate[start : start + MAX_INSTANCES_PER_TERMINATION]
+            started.append(self._client.terminate_recovery_instances(batch).id)
+            pending += [f"{label[instance_id]}: {instance_id}" for instance_id in batch]
+        return DrillCleanup(terminated=terminated, pending=pending, left_alone=left_alone, jobs=started)
 
 
 def _batch_number(job: Job) -> int:
