@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 from dr_autopilot.config import ALARM_NAME
 
@@ -82,7 +83,7 @@ class AlarmTrigger(BaseModel):
 
 # A readiness run asks "would a recovery be accepted now?": only as a dry run (no lock, no launch),
 # of a recovery, and never forced (force would make a site that is not ready look ready).
-READINESS_RULE: dict[str, object] = {
+READINESS_RULE: JsonDict = {
     "if": {"properties": {"readiness": {"const": True}}, "required": ["readiness"]},
     "then": {
         "properties": {"dryRun": {"const": True}, "force": {"const": False}, "mode": {"const": "recovery"}},
