@@ -70,12 +70,15 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
         # And each catches every error
         catches = task.get("Catch", [])
         assert catches and catches[0]["ErrorEquals"] == ["States.ALL"], name
-    # And a caught error goes to ReportFailure and then FailoverFailed; wrong input goes to InputRejected,
-    # and a failure to report ends without another notification
+    # And a caught error goes to ReportFailure and then FailoverFailed (unless its summary is a readiness
+    # verdict, NOT_READY); wrong input goes to InputRejected, and a failure to report ends without
+    # another notification
     expected_target = {"ValidateInput": "InputRejected", "ReportFailure": "FailoverFailedUnreported"}
     for name, task in tasks.items():
         assert task["Catch"][0]["Next"] == expected_target.get(name, "ReportFailure"), name
-    assert states["ReportFailure"]["Next"] == "FailoverFailed"
+    after_report = states[states["ReportFailure"]["Next"]]
+    assert after_report["Default"] == "FailoverFailed"
+    assert [choice["StringEquals"] for choice in after_report["Choices"]] == ["NOT_READY"]
 
 
 def test_waits_come_from_the_data_and_loops_are_bounded(resources: dict[str, Any]) -> None:
