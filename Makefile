@@ -3,6 +3,7 @@
 #   make drill              the local failover drill (two-tier scenario), set-up included
 #   make drill SCENARIO=lagging   a failure path (also: job-fails, stuck-job, unhealthy-landing, ...)
 #   make drill PROVIDER=drs       the same drill against the local AWS Elastic Disaster Recovery
+#   make readiness [SCENARIO=lagging]  the run the readiness schedule starts: verdict, metrics, message
 #   make test               lint, types and every test, set-up included (CI runs exactly this)
 #   make bench              benchmark scripts that print figures
 #   make bench-scale        the drill for 10 to 3,000 machines on each provider: a table of overheads
@@ -18,7 +19,7 @@ PROVIDER ?= cloudendure
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export CDK_DISABLE_CLI_TELEMETRY = true
 
-.PHONY: setup drill test lint bench bench-scale reliability synth schema clean
+.PHONY: setup drill readiness test lint bench bench-scale reliability synth schema clean
 
 # Set-up: a virtual environment with the pinned Python packages, the project itself (editable)
 # and the Node tools. Re-runs only when a dependency file changes.
@@ -34,6 +35,9 @@ setup: $(VENV)/.installed
 
 drill: setup
 	$(BIN)/python -m local.drill --provider $(PROVIDER) --scenario $(SCENARIO)
+
+readiness: setup
+	$(BIN)/python -m local.drill --readiness --provider $(PROVIDER) --scenario $(SCENARIO) --html ''
 
 TYPED := lambdas local infrastructure dr_autopilot_cli benchmarks app.py
 

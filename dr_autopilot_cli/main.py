@@ -1,6 +1,6 @@
 """`dr-autopilot` — start, follow and understand a failover without reading code.
 
-  dr-autopilot status                       machines, replication state, lag, ready?
+  dr-autopilot status                       machines, replication state, lag, ready? last readiness verdict
   dr-autopilot failover [--point-in-time T] [--mode recovery|drill] [--dry-run] [--force] [--watch]
   dr-autopilot watch EXECUTION              live progress until it ends
   dr-autopilot report EXECUTION             phases, RTO timeline, actual vs objective
@@ -241,11 +241,25 @@ def _discover_lock_table(state_machine_arn: str) -> str:
 
 def _status(backend: Backend, as_json: bool, out: TextIO) -> int:
     rows = operations.machine_status(backend.cloudendure, backend.config)
+    readiness = _last_readiness(backend)
     if as_json:
-        print(json.dumps([asdict(row) for row in rows]), file=out)
+        print(json.dumps({"machines": [asdict(row) for row in rows], "lastReadiness": readiness.to_json()}), file=out)
     else:
-        render.status(rows, out)
+        render.status(rows, out, readiness)
     return EXIT_OK if all(row.ready for row in rows) else EXIT_FAILED
+
+
+def _last_readiness(backend: Backend) -> operations.LastReadiness:
+    """The last readiness verdict, from the lock table (found in the stack unless given)."""
+    import boto3
+    from dr_autopilot.clients.lock import DynamoDbReadinessRecord
+
+    try:
+        table = backend.lock_table or _discover_lock_table(backend.state_machine_arn)
+        record = DynamoDbReadinessRecord(table, backend.dynamodb or boto3.client("dynamodb"))
+    except (CliError, ClientError, BotoCoreError) as error:
+        return operations.LastReadiness(None, f"could not be read (lock table: {error})")
+    return operations.last_readiness(record, backend.config)
 
 
 def _watch(backend: Backend, arn: str, as_json: bool, out: TextIO) -> int:

@@ -9,13 +9,13 @@ from datetime import datetime
 from typing import Any
 
 from dr_autopilot import history
-from dr_autopilot.clients.lock import DynamoDbFailoverLock
+from dr_autopilot.clients.lock import DynamoDbFailoverLock, DynamoDbReadinessRecord
 from dr_autopilot.clients.stepfunctions import DOES_NOT_EXIST
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import ApprovalRejected
+from dr_autopilot.errors import ApprovalRejected, ServiceUnavailable
 from dr_autopilot.logic.lock import ENDED
 from dr_autopilot.logic.validate_input import describe
-from dr_autopilot.models import FailoverInput, Mode
+from dr_autopilot.models import FailoverInput, Mode, ReadinessVerdict
 from dr_autopilot.ports import ExecutionStatus
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.replication import ReplicationThresholds, assess_replication
@@ -59,6 +59,31 @@ def machine_status(client: CloudEndureClient, config: FailoverConfig) -> list[Ma
             )
         )
     return rows
+
+
+@dataclass
+class LastReadiness:
+    """The last readiness verdict as `status` shows it: the verdict, or why there is none to show."""
+
+    verdict: ReadinessVerdict | None
+    note: str = ""  # when there is no verdict: none yet, or it could not be read
+
+    def to_json(self) -> dict[str, object] | None:
+        return self.verdict.dump() if self.verdict else None
+
+
+def last_readiness(record: DynamoDbReadinessRecord, config: FailoverConfig) -> LastReadiness:
+    """The verdict the last readiness run kept in the lock table. Reading it is best effort: the
+    machines' status is what `status` is for, so an unreadable table is said, not fatal."""
+    try:
+        verdict = record.last()
+    except ServiceUnavailable as error:
+        return LastReadiness(None, f"could not be read ({error})")
+    if verdict is not None:
+        return LastReadiness(verdict)
+    if not config.readiness.enabled:
+        return LastReadiness(None, "none (readiness.enabled is false: no schedule)")
+    return LastReadiness(None, f"none yet (the schedule runs every {config.readiness.rate_minutes} minutes)")
 
 
 def failover_input(

@@ -16,7 +16,7 @@ from rich.progress import Progress as ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from dr_autopilot_cli.operations import MachineRow, Report
+from dr_autopilot_cli.operations import LastReadiness, MachineRow, Report
 
 LOG_LINES_SHOWN = 8
 TITLES = {phase.key: phase.title for phase in PHASES}
@@ -26,7 +26,23 @@ def _console(out: TextIO) -> Console:
     return Console(file=out, highlight=False)
 
 
-def status(rows: list[MachineRow], out: TextIO) -> None:
+def readiness_line(last: LastReadiness) -> str:
+    """One line: the last readiness verdict, its time, its execution and why not."""
+    verdict = last.verdict
+    if verdict is None:
+        return f"Last readiness verdict: {last.note}"
+    when = verdict.checked_at.isoformat(timespec="seconds")
+    line = f"Last readiness verdict: {'READY' if verdict.ready else 'NOT READY'} at {when} ({verdict.execution_name})"
+    return line + (f": {'; '.join(verdict.reasons)}" if verdict.reasons else "")
+
+
+def status(rows: list[MachineRow], out: TextIO, readiness: LastReadiness | None = None) -> None:
+    _machines(rows, out)
+    if readiness is not None:
+        print(readiness_line(readiness), file=out)
+
+
+def _machines(rows: list[MachineRow], out: TextIO) -> None:
     ready = sum(row.ready for row in rows)
     console = _console(out)
     if console.is_terminal:

@@ -12,6 +12,7 @@ from dr_autopilot.config import FailoverConfig
 from infrastructure.constructs.functions import WorkflowFunctions
 from infrastructure.constructs.monitoring import Monitoring
 from infrastructure.constructs.notifications import Notifications
+from infrastructure.constructs.readiness import ReadinessCheck
 from infrastructure.constructs.tables import FailoverTables
 from infrastructure.constructs.trigger import AlarmTrigger
 from infrastructure.constructs.workflow import FailoverWorkflow
@@ -50,4 +51,21 @@ class DrAutopilotStack(Stack):
             if config.trigger is not None
             else None
         )
-        Monitoring(self, "Monitoring", state_machine=self.workflow.state_machine, topic=notifications.topic)
+        self.readiness = (
+            ReadinessCheck(
+                self,
+                "Readiness",
+                config=config.readiness,
+                state_machine=self.workflow.state_machine,
+                topic=notifications.topic,
+            )
+            if config.readiness.enabled
+            else None
+        )
+        Monitoring(
+            self,
+            "Monitoring",
+            state_machine=self.workflow.state_machine,
+            topic=notifications.topic,
+            readiness=self.readiness,
+        )

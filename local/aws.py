@@ -406,6 +406,8 @@ def _physical(resources: dict[str, Any], region: str, prefix: str = "") -> dict[
             ids[logical_id] = {"Ref": url, "Arn": f"arn:aws:sqs:{region}:{ACCOUNT}:{logical}", "QueueName": logical}
         elif kind == "AWS::Logs::LogGroup":
             ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{logical}:*"}
+        elif kind == "AWS::CloudWatch::Alarm":  # (the dashboard's alarm widgets name them)
+            ids[logical_id] = {"Ref": logical, "Arn": f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{logical}"}
         elif kind == "AWS::StepFunctions::StateMachine":
             arn = f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:{logical}"
             ids[logical_id] = {"Ref": arn, "Arn": arn, "Name": logical}

@@ -3,6 +3,10 @@
 Starts the CloudEndure emulator and local AWS, synthesizes the real CDK app, deploys its state
 machine into moto and executes it with the real handler code, showing progress as it goes and
 a report at the end. Exit code 0 only if DNS now points at the healthy recovered webserver.
+
+With `--readiness` it runs what the readiness schedule starts instead (its input read from the
+synthesized schedule) and prints the verdict, the metrics the functions emitted and the message
+on-call received; exit code 0 only if the site is ready.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 from dr_autopilot import history
 from dr_autopilot.logic.validate_input import describe
 from dr_autopilot.models import FailoverInput
+from dr_autopilot.observability import NAMESPACE, ReadinessMetric
 from dr_autopilot.states import StateName
 from pydantic import ValidationError
 
@@ -103,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--point-in-time", default="latest", help="'latest' or an ISO-8601 timestamp with a time zone")
     parser.add_argument("--force", action="store_true", help="fail over even if replication is not ready")
     parser.add_argument("--dry-run", action="store_true", help="checks and plan only, no launch")
+    parser.add_argument(
+        "--readiness",
+        action="store_true",
+        help="run what the readiness schedule starts (its input from the synthesized schedule): verdict and metrics",
+    )
     parser.add_argument("--json", action="store_true", help="print the report's figures as JSON")
     parser.add_argument(
         "--html",
@@ -122,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
         ).to_execution_input()
     except ValidationError as error:
         print(f"error: invalid failover input: {describe(error)}", file=sys.stderr)
+        return 2
+    if args.readiness and (args.dry_run or args.force or args.mode != "recovery" or args.point_in_time != "latest"):
+        print("error: --readiness runs the schedule's own input; leave out --dry-run, --force, --mode, --point-in-time")
         return 2
     html_folder = Path(args.html).resolve().parent if args.html else None
     if args.html and Path(args.html).is_dir():
@@ -148,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  ready: synthesized in {env.synth_seconds:.1f} s; {env.site.record_name} -> {PRIMARY_ADDRESS} (the failed primary)",
             flush=True,
         )
+        if args.readiness:
+            return _readiness(env, as_json=args.json)
         print(f"  starting the failover with input {json.dumps(failover_input)}", flush=True)
         before = env.site.record_values()
         # Half-second looks: the drill watching must not compete with the pipeline it measures.
@@ -207,6 +222,41 @@ def _verdict(args: argparse.Namespace, status: str, report: DrillReport, before:
     if cleanup.get("record") is not None and not cleanup.get("recordRestored"):
         return f"the drill record was not put back ({cleanup.get('recordDetail')})"
     return None
+
+
+def _readiness(env: LocalFailoverEnvironment, as_json: bool) -> int:
+    """The readiness run as the schedule starts it: the verdict, the metrics the functions emitted
+    (read from their embedded-metric-format log lines, as CloudWatch would) and the message."""
+    try:
+        scheduled = env.executions.scheduled_input()
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"  starting the readiness run with the schedule's input {scheduled}", flush=True)
+    since = len(env.aws.runtime.invocations)
+    result = env.executions.run(scheduled, timeout=600, on_events=Progress(env.time_scale), interval=0.5)
+    metrics = {
+        metric.name: metric.value
+        for metric in env.aws.runtime.metrics(since)
+        if metric.namespace == NAMESPACE and metric.name in set(ReadinessMetric)
+    }
+    messages = env.site.notifications()
+    summary = result.output or {}
+    ready = result.status == "SUCCEEDED" and summary.get("outcome") == "READY"
+    if as_json:
+        print(json.dumps({"status": result.status, "summary": summary, "metrics": metrics, "messages": messages}))
+    else:
+        print(f"\nReadiness verdict: {'READY' if ready else 'NOT READY'} (execution {result.name}: {result.status})")
+        print(f"  {summary.get('headline') or history.error_message(result.cause)}")
+        print(f"\nMetrics emitted ({NAMESPACE}):")
+        for name in ReadinessMetric:
+            print(f"  {name.value:<26} {metrics.get(name, '(not emitted)')}")
+        for message in messages:
+            print(
+                f"\nMessage to on-call: {message['subject']}\n"
+                + "\n".join(f"  | {line}" for line in message["message"].splitlines())
+            )
+    return 0 if ready else 1
 
 
 if __name__ == "__main__":

@@ -147,6 +147,22 @@ class Executions:
         """Start an execution and wait for its end."""
         return self.wait(self.start(failover_input), timeout=timeout, **wait_options)
 
+    def scheduled_input(self) -> str:
+        """The input the synthesized EventBridge Scheduler schedule starts this state machine with,
+        exactly as the template carries it (Scheduler does not run locally: the drill and the tests
+        start the run as the schedule would). LookupError if the template has no such schedule."""
+        ids = self._deployment.physical_ids(self._template, self._aws.region)
+        for schedule in self._template["Resources"].values():
+            if schedule["Type"] != "AWS::Scheduler::Schedule":
+                continue
+            props = resolve(schedule["Properties"], ids, self._aws.region)
+            if (
+                props.get("State", "ENABLED") == "ENABLED"
+                and props["Target"]["Arn"] == self._deployment.state_machine_arn
+            ):
+                return str(props["Target"]["Input"])
+        raise LookupError("the template has no enabled schedule that starts the state machine (readiness.enabled?)")
+
     def deliver_event(self, event: dict[str, Any]) -> list[Any]:
         """Hand an event to the synthesized EventBridge rules: a matching rule that targets the
         state machine starts an execution with its transformer's input (its ARN is returned); one

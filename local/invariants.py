@@ -202,6 +202,9 @@ BAD_CONFIGURATIONS: list[tuple[str, dict[str, Any], str]] = [
     ("the drill record is production's", {"dns": {"drillRecordName": "WWW.Example.com."}}, "drillRecordName"),
     ("a blank expected text", {"healthCheck": {"expectedText": "   "}}, "healthCheck.expectedText"),
     ("an unknown key", {"healthcheck": {"port": 80}}, "healthcheck"),
+    ("a readiness rate written as text", {"readiness": {"rateMinutes": "60"}}, "readiness.rateMinutes"),
+    ("a readiness rate below five minutes", {"readiness": {"rateMinutes": 1}}, "readiness.rateMinutes"),
+    ("readiness switched off with a number", {"readiness": {"enabled": 0}}, "readiness.enabled"),
     ("webserver not among the machines", {"webserverMachine": "Web01"}, "webserverMachine"),
     ("a DRS provider without its section", {"provider": "drs"}, "drs"),
     (

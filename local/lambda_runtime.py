@@ -55,6 +55,36 @@ class Invocation:
     log: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class EmittedMetric:
+    function: str
+    namespace: str
+    name: str
+    value: float
+    dimensions: dict[str, str]
+
+
+def _embedded_metrics(invocation: Invocation) -> list[EmittedMetric]:
+    """The metrics of the EMF objects in the invocation's log (as CloudWatch Logs would extract them)."""
+    found = []
+    for line in invocation.log:
+        try:
+            document = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(document, dict) or not isinstance(document.get("_aws"), dict):
+            continue
+        for directive in document["_aws"].get("CloudWatchMetrics", []):
+            dimensions = {name: str(document[name]) for names in directive["Dimensions"] for name in names}
+            for metric in directive["Metrics"]:
+                values = document[metric["Name"]]
+                for value in values if isinstance(values, list) else [values]:
+                    found.append(
+                        EmittedMetric(invocation.function, directive["Namespace"], metric["Name"], value, dimensions)
+                    )
+    return found
+
+
 class _ThreadRoutedStream(io.TextIOBase):
     """sys.stdout stand-in: writes from an invoking thread go to its sink, all others pass through."""
 
@@ -179,6 +209,11 @@ class LocalLambdaRuntime:
     def logs(self) -> list[str]:
         return [line for invocation in self.invocations for line in invocation.log]
 
+    def metrics(self, since: int = 0) -> list[EmittedMetric]:
+        """The metrics the functions emitted (Powertools prints them as CloudWatch embedded metric
+        format, one JSON object per flush, into the function's log) in invocations `since` on."""
+        return [metric for invocation in self.invocations[since:] for metric in _embedded_metrics(invocation)]
+
     def invoke(self, name: str, payload: bytes) -> tuple[int, dict[str, str], bytes]:
         function_name = name.split(":function:", 1)[-1].split(":", 1)[0]
         spec = self.functions.get(function_name)
@@ -227,6 +262,8 @@ class LocalLambdaRuntime:
         if self._last_function != spec.name:
             self._cold_start()
             self._last_function = spec.name
+        if sys.stdout is not self._stdout:  # replaced since start (pytest captures per test): route again,
+            self._stdout.real, sys.stdout = sys.stdout, self._stdout  # or a print() (EMF) escapes the log
         sink: list[str] = []
         self._stdout.sinks[threading.get_ident()] = sink
         started = time.monotonic()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from dr_autopilot.clients.lock import LOCK_IDS
+from dr_autopilot.clients.lock import LOCK_IDS, READINESS_ID
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.environment import Variable
@@ -33,8 +33,10 @@ class SiteFixture:
         return self._dns.record_name
 
     def reset(self) -> None:
-        """Back to 'the primary has just failed': DNS on the primary, no drill record, no lock, no messages."""
+        """Back to 'the primary has just failed': DNS on the primary, no drill record, no lock, no
+        readiness verdict, no messages."""
         self.reset_lock()
+        self._aws.client("dynamodb").delete_item(TableName=self.lock_table, Key={"id": {"S": READINESS_ID}})
         zone = self._records.zone_name()
         if zone is not None and (self.record_name == zone or self.record_name.endswith("." + zone)):
             self.set_record(self.record_name, PRIMARY_ADDRESS)  # (a record outside the zone cannot exist)

@@ -1,4 +1,4 @@
-"""A dashboard of the failover pipeline and an alarm on failed executions."""
+"""A dashboard of the failover pipeline (and of continuous readiness) and an alarm on failed executions."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from aws_cdk import aws_cloudwatch_actions as actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from dr_autopilot.observability import NAMESPACE, SERVICE
+from dr_autopilot.observability import NAMESPACE, SERVICE, ReadinessMetric
+
+from infrastructure.constructs.readiness import ReadinessCheck
 
 
 def _metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
@@ -23,7 +25,13 @@ def _metric(name: str, statistic: str = "Sum") -> cloudwatch.Metric:
 
 class Monitoring(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, state_machine: sfn.StateMachine, topic: sns.ITopic
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        state_machine: sfn.StateMachine,
+        topic: sns.ITopic,
+        readiness: ReadinessCheck | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         # Every way an execution can end badly, so that none ends unheard of: failed (the workflow
@@ -66,5 +74,28 @@ class Monitoring(Construct):
             cloudwatch.GraphWidget(
                 title="Job duration and RTO (s)",
                 left=[_metric("JobDurationSeconds", "Maximum"), _metric("RecoveryTimeSeconds", "Maximum")],
+            ),
+        )
+        if readiness is not None:
+            self._readiness_widgets(readiness)
+
+    def _readiness_widgets(self, readiness: ReadinessCheck) -> None:
+        """Would a recovery be accepted now, and how far each run found replication from it."""
+        self.dashboard.add_widgets(
+            cloudwatch.AlarmStatusWidget(
+                title="Failover readiness", alarms=[readiness.not_ready, readiness.not_reported], width=6
+            ),
+            cloudwatch.GraphWidget(
+                title="Failover ready (1) or refused (0)",
+                left=[readiness.metrics[ReadinessMetric.FAILOVER_READY]],
+                left_y_axis=cloudwatch.YAxisProps(min=0, max=1),
+                left_annotations=[cloudwatch.HorizontalAnnotation(value=1, label="ready")],
+                width=6,
+            ),
+            cloudwatch.GraphWidget(
+                title="Readiness: ready machines / largest replication lag (s)",
+                left=[readiness.metrics[ReadinessMetric.READY_MACHINES]],
+                right=[readiness.metrics[ReadinessMetric.MAX_REPLICATION_LAG]],
+                width=12,
             ),
         )

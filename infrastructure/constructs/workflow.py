@@ -3,7 +3,8 @@
 ValidateInput -> AcquireLock -> [WaitForApproval] -> CheckReplication -> ChooseRecoveryPoint -> CheckDnsRecord
 -> DryRun? -> LaunchRecovery
 -> PollJob <-> WaitForJob -> FindTargets -> HealthCheck <-> WaitForHealth -> UpdateDns
--> ReportSuccess. Any failure after the input is accepted: ReportFailure -> FailoverFailed.
+-> ReportSuccess. Any failure after the input is accepted: ReportFailure -> FailoverFailed (a
+readiness run's refused check: ReportFailure -> SiteNotReady, a verdict and not a failure).
 
 Every state is named from `dr_autopilot.states.StateName`, and every task's function and result
 path come from the state table. Waits come from the data (`$.job.waitSeconds`,
@@ -33,7 +34,7 @@ from dr_autopilot.errors import (
     NotificationFailed,
     ServiceUnavailable,
 )
-from dr_autopilot.models import Mode
+from dr_autopilot.models import NOT_READY, Mode
 from dr_autopilot.states import TASK_BY_STATE, StateName, Watcher
 
 from infrastructure.constructs.functions import WorkflowFunctions
@@ -339,7 +340,20 @@ class FailoverWorkflow(Construct):
             errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
         )
         report_failure.add_catch(failed_unreported, errors=["States.ALL"], result_path="$.reportError")
-        report_failure.next(failed)
+        # A readiness run whose checks refused a recovery ends with its verdict, not as a failed
+        # execution: it did its job, and a FAILED end would also raise the failed-executions alarm
+        # every rate. The readiness alarm (FailoverReady) is what tells on-call.
+        site_not_ready = sfn.Succeed(
+            self,
+            StateName.SITE_NOT_READY,
+            comment="A readiness run: a recovery now would be refused (the summary says why)",
+            output_path="$.summary",
+        )
+        report_failure.next(
+            sfn.Choice(self, StateName.NOT_READY_REPORTED)
+            .when(sfn.Condition.string_equals("$.summary.outcome", NOT_READY), site_not_ready)
+            .otherwise(failed)
+        )
         return report_failure
 
     @staticmethod

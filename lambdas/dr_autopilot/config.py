@@ -155,6 +155,17 @@ class TriggerConfig(_Section):
         return self
 
 
+class ReadinessConfig(_Section):
+    """Continuous readiness: a schedule starts a dry run of every check a recovery makes before
+    launching, every `rateMinutes`; its verdict becomes metrics, an alarm and `dr-autopilot status`.
+    The bounds: more often than every 5 minutes only costs provider API calls and executions; at
+    most 12 hours, so that the alarm on a missing verdict (two rates) fits CloudWatch's one-day
+    evaluation limit."""
+
+    enabled: bool = True
+    rate_minutes: Annotated[int, Field(ge=5, le=720)] = 60
+
+
 class NotificationConfig(_Section):
     emails: list[Annotated[str, AfterValidator(_email)]] = []
 
@@ -181,6 +192,7 @@ class FailoverConfig(_Section):
     notifications: NotificationConfig = NotificationConfig()
     trigger: TriggerConfig | None = None
     drill: DrillConfig = DrillConfig()
+    readiness: ReadinessConfig = ReadinessConfig()
     rto_objective_seconds: Annotated[int, Field(ge=60, le=86_400)] = 1800
     workflow_timeout_seconds: Annotated[int, Field(ge=300, le=86_400)] = 7200
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot.clients.aws import client
 from dr_autopilot.clients.http_probe import probe
-from dr_autopilot.clients.lock import DynamoDbFailoverLock, DynamoDbFinalMessageLedger
+from dr_autopilot.clients.lock import DynamoDbFailoverLock, DynamoDbFinalMessageLedger, DynamoDbReadinessRecord
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.clients.sns import SnsPublisher
 from dr_autopilot.clients.stepfunctions import StepFunctionsHistory
@@ -30,6 +30,7 @@ from dr_autopilot.ports import (
     FinalMessageLedger,
     Probe,
     Publisher,
+    ReadinessRecord,
     RecoveryProvider,
 )
 from dr_autopilot.providers import provider_for
@@ -75,6 +76,11 @@ def final_message_ledger() -> FinalMessageLedger:
     return DynamoDbFinalMessageLedger(settings().require(Variable.LOCK_TABLE))
 
 
+@cache
+def readiness_record() -> ReadinessRecord:
+    return DynamoDbReadinessRecord(settings().require(Variable.LOCK_TABLE))
+
+
 def final_messenger(context: LambdaContext) -> FinalMessenger:
     """Sends an execution's final message once; a claim holds while this invocation may run."""
     return FinalMessenger(publisher(), final_message_ledger(), context.get_remaining_time_in_millis() // 1000 + 1)
@@ -110,6 +116,7 @@ def forget() -> None:
         failover_lock,
         publisher,
         final_message_ledger,
+        readiness_record,
         execution_history,
         once_per_execution,
     ):

@@ -13,8 +13,18 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.config import JsonDict
 
 from dr_autopilot.config import ALARM_NAME
 
@@ -71,17 +81,35 @@ class AlarmTrigger(BaseModel):
         return value
 
 
+# A readiness run asks "would a recovery be accepted now?": only as a dry run (no lock, no launch),
+# of a recovery, and never forced (force would make a site that is not ready look ready).
+READINESS_RULE: JsonDict = {
+    "if": {"properties": {"readiness": {"const": True}}, "required": ["readiness"]},
+    "then": {
+        "properties": {"dryRun": {"const": True}, "force": {"const": False}, "mode": {"const": "recovery"}},
+        "required": ["dryRun"],
+    },
+}
+
+
 class FailoverInput(BaseModel):
-    """What on-call staff (console, CLI) or an alarm rule passes to start a failover."""
+    """What on-call staff (console, CLI), an alarm rule or the readiness schedule passes to start
+    a failover."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_strip_whitespace=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra=READINESS_RULE,
     )
 
     mode: Mode = Mode.RECOVERY
     point_in_time: Literal["latest"] | AwareDatetime = "latest"
     force: StrictBool = False  # strict: 1, "true" or "yes" must not force a failover by accident
     dry_run: StrictBool = False
+    # A dry run started to check readiness (the schedule): its verdict is recorded and measured.
+    readiness: StrictBool = False
     requested_by: Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\w .@+:/()-]+$")] = (
         "unknown"
     )
@@ -91,6 +119,19 @@ class FailoverInput(BaseModel):
     def to_execution_input(self) -> dict[str, object]:
         """The JSON the state machine is started with (what the console, CLI and drill send)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    @field_validator("readiness")
+    @classmethod
+    def _only_a_dry_run_of_a_recovery(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and (
+            info.data.get("dry_run") is not True
+            or info.data.get("force") is not False
+            or info.data.get("mode") is not Mode.RECOVERY
+        ):
+            raise ValueError(
+                'a readiness run is a dry run of a recovery: give "dryRun": true, and no "force" or "mode": "drill"'
+            )
+        return value
 
     @field_validator("point_in_time", mode="before")
     @classmethod
@@ -121,6 +162,7 @@ class FailoverRequest(StateModel):
     point_in_time: datetime | None = None  # None = latest
     force: bool
     dry_run: bool
+    readiness: bool = False  # a dry run whose verdict is recorded (dr-autopilot status) and measured
     requested_by: str
     reason: str
     trigger: Literal["console", "alarm"]
@@ -290,8 +332,24 @@ class WorkflowState(StateModel):
     error: ErrorInfo | None = None
 
 
+class ReadinessVerdict(StateModel):
+    """What a readiness run found: would a recovery started now pass every check before the launch?"""
+
+    ready: bool
+    checked_at: datetime  # the pipeline's clock, when the verdict was reached
+    execution_id: str
+    execution_name: str
+    total_machines: int | None = None  # None: replication could not be checked
+    ready_machines: int | None = None
+    max_lag_seconds: float | None = None
+    reasons: Annotated[list[SafeText], Field(max_length=MAX_LISTED + 1)] = []  # empty when ready
+
+
+NOT_READY = "NOT_READY"  # the outcome of a readiness run that found the site not ready
+
+
 class FailoverSummary(StateModel):
-    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN", "DEDUPLICATED", "TIMED_OUT", "ABORTED"]
+    outcome: Literal["SUCCEEDED", "FAILED", "DRY_RUN", "DEDUPLICATED", "TIMED_OUT", "ABORTED", "READY", "NOT_READY"]
     headline: str
     mode: Mode
     job_id: str | None = None
@@ -304,6 +362,7 @@ class FailoverSummary(StateModel):
     changed: list[str] = []
     unchanged: list[str] = []
     cleanup: CleanupResult | None = None
+    readiness: ReadinessVerdict | None = None  # readiness runs only
 
 
 class EndedExecution(StateModel):
@@ -331,6 +390,7 @@ def input_schema() -> dict[str, object]:
         "$id": "https://github.com/dr-autopilot/schemas/failover-input.schema.json",
         **schema,
         "title": "DR Autopilot failover input",
-        "description": "Input of the failover state machine, from the console, the CLI or the alarm rule. "
+        "description": "Input of the failover state machine, from the console, the CLI, the alarm rule or the "
+        "readiness schedule. "
         "Unknown fields are refused; every field is optional ({} = recovery from the latest point).",
     }

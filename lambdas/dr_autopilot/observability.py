@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from dr_autopilot.states import StateName, Watcher
+
+if TYPE_CHECKING:
+    from dr_autopilot.models import ReadinessVerdict
 
 SERVICE = "dr-autopilot"
 NAMESPACE = "DrAutopilot"
@@ -17,6 +21,25 @@ NAMESPACE = "DrAutopilot"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class ReadinessMetric(StrEnum):
+    """The metrics of a readiness run (the readiness alarm and the dashboard read them by name)."""
+
+    FAILOVER_READY = "FailoverReady"  # 1: a recovery now would pass every check; 0: it would be refused
+    READY_MACHINES = "ReadyMachines"
+    MAX_REPLICATION_LAG = "MaxReplicationLagSeconds"
+
+
+def measure_readiness(verdict: ReadinessVerdict) -> None:
+    """The verdict as metrics, flushed (EMF) when the handler returns; what was not measured (the
+    replication check itself failed) is left out rather than written as 0."""
+    metrics.add_metric(name=ReadinessMetric.FAILOVER_READY, unit="Count", value=1 if verdict.ready else 0)
+    if verdict.ready_machines is not None:
+        metrics.add_metric(name=ReadinessMetric.READY_MACHINES, unit="Count", value=verdict.ready_machines)
+    if verdict.max_lag_seconds is not None:
+        metrics.add_metric(name=ReadinessMetric.MAX_REPLICATION_LAG, unit="Seconds", value=verdict.max_lag_seconds)
+
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 

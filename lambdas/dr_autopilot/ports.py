@@ -15,6 +15,7 @@ from dr_autopilot.models import (
     LaunchResult,
     Mode,
     ProviderJobStatus,
+    ReadinessVerdict,
     RecordValue,
     RecoveryPoint,
     ReplicationReport,
@@ -179,6 +180,18 @@ class FinalMessageLedger(Protocol):
 
     def unclaim(self, execution_id: str) -> None:
         """Give the claim back (the publish failed): the next attempt may send."""
+        ...
+
+
+class ReadinessRecord(Protocol):
+    """The last verdict of a readiness run, where `dr-autopilot status` reads it."""
+
+    def record(self, verdict: ReadinessVerdict) -> bool:
+        """Keep `verdict` as the last one, unless a later verdict is kept already; True if kept."""
+        ...
+
+    def last(self) -> ReadinessVerdict | None:
+        """The last verdict kept, or None if no readiness run has reported yet."""
         ...
 
 

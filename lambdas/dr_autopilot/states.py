@@ -46,6 +46,7 @@ class StateName(StrEnum):
     DRILL_TO_CLEAN_UP = "DrillToCleanUp?"
     HOLD_EXPIRED = "HoldExpired"
     HOLD_INTERRUPTED = "HoldInterrupted"
+    NOT_READY_REPORTED = "NotReady?"  # after ReportFailure: a readiness verdict, or a failed failover
     # Ends.
     INPUT_REJECTED = "InputRejected"
     DEDUPLICATED = "Deduplicated"
@@ -53,6 +54,7 @@ class StateName(StrEnum):
     FAILOVER_SUCCEEDED = "FailoverSucceeded"
     FAILOVER_FAILED = "FailoverFailed"
     FAILOVER_FAILED_UNREPORTED = "FailoverFailedUnreported"
+    SITE_NOT_READY = "SiteNotReady"  # a readiness run that found a recovery would be refused now
 
 
 class Watcher(StrEnum):
@@ -70,7 +72,7 @@ class Need(StrEnum):
     # Start a launch: for DRS, StartRecovery and the actions it needs of its caller.
     PROVIDER_LAUNCH = "start a launch at the recovery provider"
     TOPIC = "publish to the notification topic"
-    LOCK_TABLE = "read and write the failover lock table (the lock and each final-message record)"
+    LOCK_TABLE = "read and write the failover lock table (the lock, each final-message record, the readiness verdict)"
     IDEMPOTENCY_TABLE = "read and write the idempotency table"
     EC2_READ = "describe EC2 instances (address fallback)"
     DNS_READ = "read the hosted zone's records"
@@ -275,7 +277,7 @@ PHASES: tuple[Phase, ...] = (
         drill_only=True,
     ),
     Phase("cleanup", "Clean up the drill", (StateName.CLEAN_UP_DRILL,), drill_only=True),
-    Phase("report", "Report", (StateName.REPORT_SUCCESS, StateName.REPORT_FAILURE)),
+    Phase("report", "Report", (StateName.REPORT_SUCCESS, StateName.REPORT_FAILURE, StateName.NOT_READY_REPORTED)),
 )
 
 PHASE_OF_STATE: dict[str, Phase] = {state.value: phase for phase in PHASES for state in phase.states}

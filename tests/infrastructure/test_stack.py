@@ -71,8 +71,9 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
         # And each catches every error (its last catcher: a drill's hold first catches its timer)
         catches = task.get("Catch", [])
         assert catches and catches[-1]["ErrorEquals"] == ["States.ALL"], name
-    # And a caught error goes to ReportFailure and then FailoverFailed; wrong input goes to InputRejected,
-    # a failure to report ends without another notification, and a hold that fails cleans the drill up now
+    # And a caught error goes to ReportFailure and then FailoverFailed (unless its summary is a readiness
+    # verdict, NOT_READY); wrong input goes to InputRejected, a failure to report ends without another
+    # notification, and a hold that fails cleans the drill up now
     expected_target = {
         "ValidateInput": "InputRejected",
         "ReportFailure": "FailoverFailedUnreported",
@@ -85,7 +86,9 @@ def test_every_task_retries_only_named_transient_errors_and_catches_to_a_notific
         "ResultPath": "$.hold",
         "Next": "HoldExpired",
     }
-    assert states["ReportFailure"]["Next"] == "FailoverFailed"
+    after_report = states[states["ReportFailure"]["Next"]]
+    assert after_report["Default"] == "FailoverFailed"
+    assert [choice["StringEquals"] for choice in after_report["Choices"]] == ["NOT_READY"]
 
 
 def test_waits_come_from_the_data_and_loops_are_bounded(resources: dict[str, Any]) -> None:

@@ -41,8 +41,32 @@ def test_status_lists_machines_and_readiness(env: LocalFailoverEnvironment) -> N
     # And when the database server falls behind, the JSON status marks it not ready and exits non-zero
     env.reset_site("lagging")
     code, text = cli(env, "--json", "status")
-    rows = {row["name"]: row for row in json.loads(text)}
+    rows = {row["name"]: row for row in json.loads(text)["machines"]}
     assert code == EXIT_FAILED and rows["DBServer"]["ready"] is False and rows["WebServer"]["ready"] is True
+
+
+def test_status_shows_the_last_readiness_verdict_and_its_time(env: LocalFailoverEnvironment) -> None:
+    # Given no readiness run has reported yet
+    # When on-call asks for the status, Then it says there is no verdict yet
+    code, text = cli(env, "status")
+    assert code == EXIT_OK and "Last readiness verdict: none yet (the schedule runs every 60 minutes)" in text
+    assert json.loads(cli(env, "--json", "status")[1])["lastReadiness"] is None
+    # Given the database server falls behind and the schedule's readiness run has run
+    env.reset_site("lagging")
+    result = env.executions.run(env.executions.scheduled_input())
+    # When on-call asks for the status
+    code, text = cli(env, "status")
+    # Then it shows the verdict, when it was reached, the run, and the lagging machine (and the
+    # exit code still speaks of the machines, as before)
+    assert code == EXIT_FAILED
+    (line,) = [line for line in text.splitlines() if line.startswith("Last readiness verdict")]
+    assert re.match(
+        rf"Last readiness verdict: NOT READY at \d{{4}}-\d\d-\d\dT[\d:]+\+00:00 \({result.name}\): DBServer: lag", line
+    )
+    # And --json carries the same verdict
+    verdict = json.loads(cli(env, "--json", "status")[1])["lastReadiness"]
+    assert verdict["ready"] is False and verdict["executionId"] == result.arn and verdict["readyMachines"] == 1
+    assert any("DBServer" in reason for reason in verdict["reasons"])
 
 
 def test_failover_watch_then_report(env: LocalFailoverEnvironment, tmp_path: Path) -> None:

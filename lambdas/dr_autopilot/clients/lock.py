@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dr_autopilot.clients.aws import client
 from dr_autopilot.errors import ServiceUnavailable
-from dr_autopilot.models import Mode
+from dr_autopilot.models import Mode, ReadinessVerdict
 from dr_autopilot.ports import Claim, LockState
 
 # One lock item per scope: a drill never blocks, delays or de-duplicates a recovery.
@@ -204,3 +204,46 @@ class DynamoDbFinalMessageLedger:
             )
         except (ClientError, BotoCoreError) as error:
             raise ServiceUnavailable(f"could not record the final message: {error}") from error
+
+
+READINESS_ID = "readiness"  # the one item with the last readiness verdict
+
+
+class DynamoDbReadinessRecord:
+    """The last readiness verdict, one item in the lock table (satisfies `ports.ReadinessRecord`).
+    Its own item: writing it never touches a lock, so a readiness run never blocks a failover. A
+    verdict older than the one kept (a slow run finishing after a later one) is not written."""
+
+    def __init__(self, table_name: str, dynamodb: Any | None = None) -> None:
+        self._table = table_name
+        self._dynamodb = dynamodb or client("dynamodb")
+
+    def record(self, verdict: ReadinessVerdict) -> bool:
+        checked_at = verdict.checked_at.timestamp()
+        try:
+            self._dynamodb.put_item(
+                TableName=self._table,
+                Item={
+                    "id": {"S": READINESS_ID},
+                    "checkedAt": {"N": repr(checked_at)},
+                    "verdict": {"S": verdict.model_dump_json(by_alias=True, exclude_none=True)},
+                },
+                ConditionExpression="attribute_not_exists(id) OR checkedAt <= :checked",
+                ExpressionAttributeValues={":checked": {"N": repr(checked_at)}},
+            )
+            return True
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise ServiceUnavailable(f"could not record the readiness verdict: {error}") from error
+        except BotoCoreError as error:
+            raise ServiceUnavailable(f"could not record the readiness verdict: {error}") from error
+
+    def last(self) -> ReadinessVerdict | None:
+        try:
+            item = self._dynamodb.get_item(TableName=self._table, Key={"id": {"S": READINESS_ID}}).get("Item")
+        except (ClientError, BotoCoreError) as error:
+            raise ServiceUnavailable(f"could not read the readiness verdict: {error}") from error
+        if item is None:
+            return None
+        return ReadinessVerdict.model_validate_json(item["verdict"]["S"])

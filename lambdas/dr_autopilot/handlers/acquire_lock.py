@@ -18,7 +18,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
     result = acquire_lock(state, settings().config, dependencies.failover_lock(), dependencies.execution_history())
     if result.acquired:
-        progress.notify(dependencies.publisher(), progress.started(state.request, result))
+        if not state.request.readiness:  # a readiness run says one thing, at its end: its verdict
+            progress.notify(dependencies.publisher(), progress.started(state.request, result))
     elif state.request.trigger == "alarm":
         metrics.add_metric(name="DuplicateAlarmsSuppressed", unit="Count", value=1)
         progress.notify(dependencies.publisher(), progress.deduplicated(state.request, result))

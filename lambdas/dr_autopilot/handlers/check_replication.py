@@ -16,7 +16,8 @@ from dr_autopilot.states import StateName
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
     report = check_replication(state, dependencies.provider())
-    progress.notify(dependencies.publisher(), progress.replication_verdict(state.request, report))
+    if not state.request.readiness:  # a readiness run's verdict is its final message
+        progress.notify(dependencies.publisher(), progress.replication_verdict(state.request, report))
     if report.max_lag_seconds is not None:
         metrics.add_metric(name="ReplicationLagSeconds", unit="Seconds", value=report.max_lag_seconds)
     logger.info("Replication checked", extra={"ready": report.ready, "total": report.total, "forced": report.forced})

@@ -13,7 +13,8 @@ from dr_autopilot.states import StateName
 @instrumented(StateName.VALIDATE_INPUT)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = validate_input(ValidateInputEvent.model_validate(event))
-    metrics.add_metric(name="FailoversStarted", unit="Count", value=1)
+    if not request.readiness:  # the schedule's runs are not failovers people started
+        metrics.add_metric(name="FailoversStarted", unit="Count", value=1)
     logger.info(
         "Failover requested",
         extra={"mode": request.mode, "trigger": request.trigger, "requested_by": request.requested_by},

@@ -11,7 +11,12 @@ from dr_autopilot.ports import RecoveryProvider
 
 
 def check_replication(state: WorkflowState, provider: RecoveryProvider) -> ReplicationReport:
+    """The provider's verdict; machines not ready refuse the failover unless it is forced. A
+    readiness run is refused nothing: it records the same verdict, goes on to the other checks
+    (so that one message names every reason) and launches nothing."""
     report = provider.assess_replication()
+    if state.request.readiness:
+        return report.model_copy(update={"forced": False, "observed_at": datetime.now(UTC)})
     if report.not_ready and not state.request.force:
         listed = "; ".join(f"{p.name}: {', '.join(p.reasons)}" for p in report.problems)
         more = (

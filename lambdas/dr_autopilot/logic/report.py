@@ -10,7 +10,8 @@ from typing import Literal
 from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.logic.final_message import FinalMessenger
-from dr_autopilot.models import FailoverSummary, Mode, RecordRestore, WorkflowState
+from dr_autopilot.logic.readiness import readiness_verdict
+from dr_autopilot.models import NOT_READY, FailoverSummary, Mode, RecordRestore, WorkflowState
 from dr_autopilot.ports import DnsRecords, RecoveryProvider
 from dr_autopilot.states import StateName
 
@@ -61,8 +62,11 @@ def failure_summary(
     in_flight: str | None = None,
 ) -> FailoverSummary:
     """What failed, and what was and was not changed. `in_flight`: the step that was still running
-    when the execution ended (a timeout or abort cuts a step short; it may have done its work)."""
+    when the execution ended (a timeout or abort cuts a step short; it may have done its work).
+    A readiness run whose check failed is NOT_READY: a recovery now would fail the same way."""
     name, message = _error_text(state)
+    if state.request.readiness and outcome == "FAILED":
+        return readiness_summary(state, failure=(name, message))
     changed, unchanged = _launch_facts(state, provider, in_flight)
     record = _record_name(state, dns)
     if state.dns and not state.dns.skipped and state.dns.current:
@@ -151,7 +155,42 @@ def _point(state: WorkflowState) -> str:
     return state.request.point_in_time.isoformat() if state.request.point_in_time else "latest"
 
 
+def readiness_summary(state: WorkflowState, failure: tuple[str, str] | None = None) -> FailoverSummary:
+    """A readiness run's one final message: READY, or NOT_READY naming why a recovery now would
+    be refused (each machine not ready and its reason, such as its lag, or the check that failed)."""
+    verdict = readiness_verdict(state, failure)
+    replication = state.replication
+    lag = f", largest lag {replication.max_lag_seconds:.0f} s" if replication and replication.max_lag_seconds else ""
+    if verdict.ready:
+        assert replication is not None  # a verdict is only "ready" after the replication check
+        headline = (
+            f"Readiness: READY. A recovery started now would pass every check before its launch "
+            f"({replication.ready} of {replication.total} machines {replication.ready_means}{lag})."
+        )
+    else:
+        machines = f" ({replication.ready} of {replication.total} machines ready{lag})" if replication else ""
+        headline = (
+            f"Readiness: NOT READY{machines}. A recovery started now would be refused: {'; '.join(verdict.reasons)}"
+        )
+    return FailoverSummary(
+        outcome="READY" if verdict.ready else NOT_READY,
+        headline=headline,
+        mode=state.request.mode,
+        recovery_point=_point(state),
+        timeline=timeline(state),
+        error=failure[0] if failure else None,
+        unchanged=[
+            "No launch was started.",
+            "DNS was not changed.",
+            "No lock was taken: a readiness run never blocks or delays a failover.",
+        ],
+        readiness=verdict,
+    )
+
+
 def success_summary(state: WorkflowState) -> FailoverSummary:
+    if state.request.readiness:
+        return readiness_summary(state)
     if state.request.dry_run:
         report = state.replication
         verdict = f"{report.ready} of {report.total} machines ready" if report else "replication not checked"
@@ -227,11 +266,13 @@ def render(summary: FailoverSummary, state: WorkflowState) -> str:
         "",
         f"Execution:      {request.execution_name}",
         f"Started by:     {request.requested_by} ({request.trigger}){f' - {request.reason}' if request.reason else ''}",
-        f"Mode:           {request.mode.value}{' (dry run)' if request.dry_run else ''}",
+        f"Mode:           {request.mode.value}{' (readiness dry run)' if request.readiness else ' (dry run)' if request.dry_run else ''}",
         f"Recovery point: {summary.recovery_point}",
     ]
     if summary.job_id:
         lines.append(f"Launch job:     {summary.job_id}")
+    if summary.readiness is not None and summary.readiness.reasons:
+        lines += ["", "Why a recovery would be refused now:"] + [f"  - {item}" for item in summary.readiness.reasons]
     if summary.recovered_address:
         lines.append(f"Recovered site: {summary.recovered_address}")
     if summary.changed:

@@ -15,6 +15,7 @@ HINTS = {
     "pointInTime": "allowed: 'latest' or an ISO-8601 timestamp with a time zone, e.g. 2026-11-25T02:50:00Z",
     "force": "allowed: true or false",
     "dryRun": "allowed: true or false",
+    "readiness": "allowed: true or false, and true only with dryRun true",
     "requestedBy": "allowed: 1-128 letters, digits, spaces and . @ + : / ( ) - _",
 }
 
@@ -65,6 +66,7 @@ def validate_input(event: ValidateInputEvent) -> FailoverRequest:
         point_in_time=point,
         force=parsed.force,
         dry_run=parsed.dry_run,
+        readiness=parsed.readiness,
         requested_by=parsed.alarm.name if parsed.alarm and parsed.requested_by == "unknown" else parsed.requested_by,
         reason=one_line(parsed.reason or (parsed.alarm.reason if parsed.alarm else "")),
         trigger="alarm" if parsed.alarm else "console",
