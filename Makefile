@@ -3,6 +3,8 @@
 #   make drill              the local failover drill (two-tier scenario), set-up included
 #   make drill SCENARIO=lagging   a failure path (also: job-fails, stuck-job, unhealthy-landing, ...)
 #   make drill PROVIDER=drs       the same drill against the local AWS Elastic Disaster Recovery
+#   make drill SCENARIO=three-tier   a recovery plan in three waves (three-tier-app-down: a wave fails)
+#   make drill MODE=drill         a drill: test machines, drill record, then held and cleaned up
 #   make readiness [SCENARIO=lagging]  the run the readiness schedule starts: verdict, metrics, message
 #   make test               lint, types and every test, set-up included (CI runs exactly this)
 #   make bench              benchmark scripts that print figures
@@ -16,6 +18,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= two-tier
 PROVIDER ?= cloudendure
+MODE ?= recovery
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION = 20
 export CDK_DISABLE_CLI_TELEMETRY = true
 
@@ -34,7 +37,7 @@ $(VENV)/.installed: requirements.txt lambdas/requirements.txt pyproject.toml pac
 setup: $(VENV)/.installed
 
 drill: setup
-	$(BIN)/python -m local.drill --provider $(PROVIDER) --scenario $(SCENARIO)
+	$(BIN)/python -m local.drill --provider $(PROVIDER) --scenario $(SCENARIO) --mode $(MODE)
 
 readiness: setup
 	$(BIN)/python -m local.drill --readiness --provider $(PROVIDER) --scenario $(SCENARIO) --html ''

@@ -38,6 +38,8 @@ class DrillReport:
     notifications: list[dict[str, str]] = field(default_factory=list)
     # A drill's clean-up: what the workflow says it did, and what the emulator and DNS show now.
     cleanup: dict[str, Any] | None = None
+    # A recovery plan's waves, in order: name, machines, job, launch and completion times (the emulator's).
+    waves: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def orchestration_overhead_seconds(self) -> float | None:
@@ -79,9 +81,15 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
     dns = history.last_result(events, StateName.UPDATE_DNS, "dns")
     started = result.started
     job_seconds = launch_overhead = completion_overhead = None
-    window = env.provider.job_window(launch["jobId"]) if launch else None
-    if window is not None:
-        created_real, completed_real = window  # on the emulator's clock, converted to real time
+    waves = _waves(env, launch)
+    # With a recovery plan: the first wave's launch and the last wave's completion.
+    first_job = waves[0]["jobId"] if waves else launch["jobId"] if launch else None
+    last_job = waves[-1]["jobId"] if waves else first_job
+    first = env.provider.job_window(first_job) if first_job else None
+    last = env.provider.job_window(last_job) if last_job else None
+    if first is not None and last is not None:
+        created_real, _ = first  # on the emulator's clock, converted to real time
+        completed_real = last[1]
         # the launch call: the moment the emulator accepted it
         launch_overhead = (created_real - started).total_seconds()
         if completed_real is not None:
@@ -109,7 +117,29 @@ def build_report(env: LocalFailoverEnvironment, result: ExecutionResult, record_
         cause=result.cause,
         notifications=env.site.notifications(),
         cleanup=_cleanup(env, events, launch, dns),
+        waves=waves,
     )
+
+
+def _waves(env: LocalFailoverEnvironment, launch: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The recovery plan's waves that were launched, in order: their machines and their jobs'
+    creation and completion on the emulator's clock (shown in real time), from the emulator."""
+    plan = {wave.name: wave for wave in (env.config.waves or [])}
+    waves = []
+    for record in (launch or {}).get("waves", []):
+        window = env.provider.job_window(record["jobId"])
+        wave = plan.get(record["name"])
+        waves.append(
+            {
+                "name": record["name"],
+                "machines": (wave.machines or [f"tags {wave.tags}"]) if wave else [],
+                "machineCount": record["machineCount"],
+                "jobId": record["jobId"],
+                "launchedAt": window[0].isoformat() if window else None,
+                "completedAt": window[1].isoformat() if window and window[1] else None,
+            }
+        )
+    return waves
 
 
 def _cleanup(
@@ -176,6 +206,12 @@ def render_report(report: DrillReport) -> str:
             f"{report.launch_overhead_seconds:.2f} s + DNS INSYNC - job completed {report.completion_overhead_seconds:.2f} s "
             f"(of which health check {report.health_check_seconds:.2f} s)"
         )
+    if report.waves:
+        lines += ["", " Wave            machines  job launched (real)   job completed (real)"]
+        lines += [
+            f"   {wave['name']:<14} {wave['machineCount']:>7}  {(wave['launchedAt'] or '-')[11:23]:<20}  {(wave['completedAt'] or '-')[11:23]}"
+            for wave in report.waves
+        ]
     if report.cleanup is not None:
         cleanup = report.cleanup
         lines += [

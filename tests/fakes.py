@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from dr_autopilot.errors import NotificationFailed, ServiceUnavailable
 from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.models import LaunchResult, Mode, RecordValue, RecoveryPoint, ReplicationReport, Target
-from dr_autopilot.ports import Claim, JobSnapshot, LockState, ProbeResult, RecoveryProvider
+from dr_autopilot.ports import Claim, JobSnapshot, LockState, ProbeResult, RecoveryProvider, Wave
 
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 
@@ -39,6 +39,7 @@ class FakeProvider:
         not_before: datetime,
         execution_id: str,
         checked_machines: str | None = None,
+        wave: Wave | None = None,
     ) -> LaunchResult:
         self.launches += 1
         raise AssertionError("not expected in this test")
@@ -46,7 +47,7 @@ class FakeProvider:
     def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
         raise AssertionError("not expected in this test")
 
-    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
+    def find_target(self, launch: LaunchResult, want_dns_name: bool, machine: str | None = None) -> Target:
         raise AssertionError("not expected in this test")
 
 

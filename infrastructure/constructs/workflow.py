@@ -223,7 +223,11 @@ class FailoverWorkflow(Construct):
         launch.add_retry(
             errors=[LaunchInProgress.__name__], interval=Duration.seconds(30), max_attempts=6, backoff_rate=1.5
         )
-        launch.next(self._job_loop(then=self._health_loop(then=update_dns)))
+        find_targets = self._task(StateName.FIND_TARGETS)
+        find_targets.next(self._health_loop(then=update_dns))
+        # A recovery plan: after each wave's job, its check; then the next wave or FindTargets.
+        after_job = find_targets if self._config.waves is None else self._wave_loop(launch, then=find_targets)
+        launch.next(self._job_loop(then=after_job))
         return (
             sfn.Choice(self, StateName.DRY_RUN)
             .when(sfn.Condition.boolean_equals("$.request.dryRun", True), report_success)
@@ -294,11 +298,31 @@ class FailoverWorkflow(Construct):
         poll = self._task(StateName.POLL_JOB)
         wait = sfn.Wait(self, StateName.WAIT_FOR_JOB, time=sfn.WaitTime.seconds_path("$.job.waitSeconds"))
         wait.next(poll)
-        find_targets = self._task(StateName.FIND_TARGETS)
-        find_targets.next(then)
         return poll.next(
             sfn.Choice(self, StateName.JOB_COMPLETED)
-            .when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), find_targets)
+            .when(sfn.Condition.string_equals("$.job.status", "COMPLETED"), then)
+            .otherwise(wait)
+        )
+
+    def _wave_loop(self, launch: sfn.IChainable, then: sfn.IChainable) -> sfn.IChainable:
+        """CheckWave until the wave's service answers (CheckWave raises after the wave's check
+        timeout: the plan stops there); then, after its pause, LaunchRecovery launches the next
+        wave, or after the last wave the plan goes on to the webserver."""
+        check = self._task(StateName.CHECK_WAVE)
+        wait = sfn.Wait(self, StateName.WAIT_FOR_WAVE, time=sfn.WaitTime.seconds_path("$.waveCheck.waitSeconds"))
+        wait.next(check)
+        pause = sfn.Wait(
+            self, StateName.PAUSE_BEFORE_NEXT_WAVE, time=sfn.WaitTime.seconds_path("$.waveCheck.pauseSeconds")
+        )
+        pause.next(launch)
+        more = (
+            sfn.Choice(self, StateName.MORE_WAVES)
+            .when(sfn.Condition.boolean_equals("$.waveCheck.lastWave", True), then)
+            .otherwise(pause)
+        )
+        return check.next(
+            sfn.Choice(self, StateName.WAVE_READY)
+            .when(sfn.Condition.boolean_equals("$.waveCheck.ready", True), more)
             .otherwise(wait)
         )
 

@@ -170,6 +170,38 @@ class NotificationConfig(_Section):
     emails: list[Annotated[str, AfterValidator(_email)]] = []
 
 
+MAX_WAVES = 10  # a recovery plan's waves: each is a launch, a job and a check, in the state
+
+
+class WaveCheckConfig(_Section):
+    """Whether a wave's service answers, on a machine's address, before the next wave launches."""
+
+    machine: Annotated[str, Field(min_length=1)]  # launched in this wave or an earlier one
+    protocol: Literal["tcp", "http"] = "tcp"  # tcp: a connection is accepted; http: GET path answers expectedStatus
+    port: Annotated[int, Field(ge=1, le=65_535)] | None = None  # default: healthCheck.port
+    path: Annotated[str, Field(pattern=r"^/\S*$")] = "/"
+    expected_status: Annotated[int, Field(ge=100, le=599)] = 200
+    timeout_seconds: Annotated[int, Field(ge=1, le=3600)] = 300  # give up (stop the plan) after this long
+    interval_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+
+
+class WaveConfig(_Section):
+    """One wave of a recovery plan: its machines (names, or DRS tags), launched together; then an
+    optional check and an optional pause before the next wave."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][\w .-]{0,63}$")]
+    machines: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1)] | None = None
+    tags: dict[Annotated[str, Field(min_length=1, max_length=128)], Annotated[str, Field(max_length=256)]] | None = None
+    check: WaveCheckConfig | None = None
+    pause_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+
+    @model_validator(mode="after")
+    def _names_or_tags(self) -> Self:
+        if (self.machines is None) == (self.tags is None) or self.tags == {}:
+            raise ValueError(f"wave {self.name!r}: give its machines (names) or its tags (DRS), one of the two")
+        return self
+
+
 class DrillConfig(_Section):
     """What a drill does once its site is up and checked: hold it for people to look at, then
     clean up (terminate the drill's instances, put the drill record back)."""
@@ -192,6 +224,7 @@ class FailoverConfig(_Section):
     notifications: NotificationConfig = NotificationConfig()
     trigger: TriggerConfig | None = None
     drill: DrillConfig = DrillConfig()
+    waves: Annotated[list[WaveConfig], Field(min_length=1, max_length=MAX_WAVES)] | None = None
     readiness: ReadinessConfig = ReadinessConfig()
     rto_objective_seconds: Annotated[int, Field(ge=60, le=86_400)] = 1800
     workflow_timeout_seconds: Annotated[int, Field(ge=300, le=86_400)] = 7200
@@ -218,14 +251,68 @@ class FailoverConfig(_Section):
                 raise ValueError("machines lists a machine twice")
             if self.webserver_machine not in self.machines:
                 raise ValueError(f"webserverMachine {self.webserver_machine!r} is not in machines")
+        if self.waves is not None:
+            self._a_plan_of_the_machines(self.waves)
         return self
+
+    def _a_plan_of_the_machines(self, waves: list[WaveConfig]) -> None:
+        """Every machine in exactly one wave; each check on a machine of its wave or an earlier one.
+        Tags select DRS source servers, so only DRS plans may use them (and then the provider puts
+        each server in one wave, or refuses the run before launching)."""
+        names = [wave.name for wave in waves]
+        if len(set(names)) != len(names):
+            raise ValueError("waves: two waves have the same name")
+        if any(wave.tags for wave in waves):
+            if self.provider != "drs":
+                raise ValueError("waves: tags select DRS source servers; with CloudEndure give each wave its machines")
+            return
+        planned = [name for wave in waves for name in wave.machines or []]
+        twice = sorted({name for name in planned if planned.count(name) > 1})
+        if twice:
+            raise ValueError(f"waves: {', '.join(twice[:5])} is in more than one wave")
+        if isinstance(self.machines, list):
+            missing = [name for name in self.machines if name not in planned]
+            extra = [name for name in planned if name not in self.machines]
+            if missing or extra:
+                raise ValueError(
+                    "waves must hold exactly the configured machines: "
+                    + "; ".join(
+                        part
+                        for part in (
+                            f"not in any wave: {', '.join(missing[:5])}" if missing else "",
+                            f"not in machines: {', '.join(extra[:5])}" if extra else "",
+                        )
+                        if part
+                    )
+                )
+        elif self.webserver_machine not in planned:
+            raise ValueError(f"waves: webserverMachine {self.webserver_machine!r} is in no wave")
+        seen: list[str] = []
+        for wave in waves:
+            seen += wave.machines or []
+            if wave.check is not None and wave.check.machine not in seen:
+                raise ValueError(
+                    f"waves: the check of wave {wave.name!r} probes {wave.check.machine!r}, which is not launched "
+                    "by then (give a machine of that wave or of an earlier one)"
+                )
 
     def _fits_in_the_workflow_timeout(self) -> None:
         """The waits a run may need must fit in the execution's timeout, or the run just times out
         (and, for example, `onApprovalTimeout: proceed` could never happen)."""
         health = self.health_check
+        waves = self.waves or []
         parts = {
-            "job.timeoutSeconds": self.job.timeout_seconds,
+            (f"job.timeoutSeconds x {len(waves)} wave(s)" if waves else "job.timeoutSeconds"): self.job.timeout_seconds
+            * max(1, len(waves)),
+            **(
+                {
+                    "the waves' checks and pauses": sum(
+                        w.pause_seconds + (w.check.timeout_seconds if w.check else 0) for w in waves
+                    )
+                }
+                if waves
+                else {}
+            ),
             "healthCheck.maxAttempts x (intervalSeconds + timeoutSeconds)": int(
                 health.max_attempts * (health.interval_seconds + health.timeout_seconds)
             ),

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from dr_autopilot.clients.aws import client
 from dr_autopilot.clients.http_probe import probe
 from dr_autopilot.clients.lock import DynamoDbFailoverLock, DynamoDbFinalMessageLedger, DynamoDbReadinessRecord
+from dr_autopilot.clients.reachability import SocketReachability
 from dr_autopilot.clients.route53 import Route53Records
 from dr_autopilot.clients.sns import SnsPublisher
 from dr_autopilot.clients.stepfunctions import StepFunctionsHistory
@@ -30,6 +31,7 @@ from dr_autopilot.ports import (
     FinalMessageLedger,
     Probe,
     Publisher,
+    Reachability,
     ReadinessRecord,
     RecoveryProvider,
 )
@@ -38,8 +40,12 @@ from dr_autopilot.settings import settings
 from dr_autopilot.states import SPEC_BY_NAME, StateName, Watcher
 
 ONE_DAY = 24 * 3600
+# Once per execution, and with a recovery plan once per wave: the launch before this one (its
+# wave index; none for the first launch) is part of the key.
 ONCE_PER_EXECUTION = IdempotencyConfig(
-    event_key_jmespath="request.executionId", expires_after_seconds=ONE_DAY, raise_on_no_idempotency_key=True
+    event_key_jmespath="[request.executionId, launch.waveIndex]",
+    expires_after_seconds=ONE_DAY,
+    raise_on_no_idempotency_key=True,
 )
 
 
@@ -93,6 +99,10 @@ def execution_history() -> ExecutionHistory:
 
 def landing_page_probe() -> Probe:
     return probe
+
+
+def reachability() -> Reachability:
+    return SocketReachability()
 
 
 @cache

@@ -191,3 +191,12 @@ class CleanupPending(DrAutopilotError):
 
 class DnsRecordChanged(DrAutopilotError):
     """The record is no longer what this execution set: a restore leaves it as it is."""
+
+
+class WavePlanInvalid(ProviderError):
+    """The recovery plan's waves (by DRS tags) do not hold each server to recover exactly once:
+    refused at the replication check, before anything is launched."""
+
+
+class WaveCheckFailed(DrAutopilotError):
+    """A wave's check did not pass within its timeout: the plan stops before the next wave."""

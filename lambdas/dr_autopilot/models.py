@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
-from dr_autopilot.config import ALARM_NAME
+from dr_autopilot.config import ALARM_NAME, WaveConfig
 
 MAX_LISTED = 20  # machines named in a verdict, log lines surfaced per poll
 MAX_LINE = 300
@@ -221,6 +221,21 @@ class DnsCheck(StateModel):
     record_name: str | None  # None: this mode switches no record (a drill without drillRecordName)
 
 
+class WaveRecord(StateModel):
+    """One wave of a recovery plan that was launched: its job(s) and when (the state keeps at most
+    MAX_WAVES of them)."""
+
+    index: int
+    name: SafeText
+    job_id: str
+    launch_type: str
+    machine_count: int
+    launched_at: datetime  # the provider's clock
+    requested_at: datetime | None = None  # the pipeline's clock
+    completed_at: datetime | None = None  # the pipeline's clock: the poll that saw the job complete
+    webserver_id: str | None = None  # set in the webserver's wave (DRS: its source server)
+
+
 class LaunchResult(StateModel):
     job_id: str
     launch_type: str
@@ -231,9 +246,43 @@ class LaunchResult(StateModel):
     # The provider's ID of the webserver machine as the launch resolved it, so that FindTargets
     # asks for that one machine instead of listing them all (3,000 source servers in DRS).
     webserver_id: str | None = None
+    # A recovery plan in waves: this launch is wave `wave_index` of `wave_count`; `waves` are the
+    # waves launched so far, this one last (empty without a plan: one launch of every machine).
+    wave_index: int = 0
+    wave_count: int = 1
+    waves: Annotated[list[WaveRecord], Field(max_length=10)] = []
+
+    def of_wave(self, record: WaveRecord) -> LaunchResult:
+        """The launch of one wave, as FindTargets and the clean-up ask the provider about it."""
+        return LaunchResult(
+            job_id=record.job_id,
+            launch_type=record.launch_type,
+            machine_count=record.machine_count,
+            launched_at=record.launched_at,
+            requested_at=record.requested_at,
+            webserver_id=record.webserver_id,
+            wave_index=record.index,
+            wave_count=self.wave_count,
+        )
+
+    def every_wave(self) -> list[LaunchResult]:
+        """This launch, or with a plan the launch of every wave so far."""
+        return [self.of_wave(record) for record in self.waves] if self.waves else [self]
+
+    def webserver_wave(self, webserver_name: str, waves: list[WaveConfig] | None) -> LaunchResult:
+        """The launch that recovered the webserver: the wave that holds it (DRS tags: the wave
+        whose launch found it), else this launch."""
+        if not self.waves or waves is None:
+            return self
+        for record in self.waves:
+            planned = waves[record.index].machines or []
+            if webserver_name in planned or record.webserver_id:
+                return self.of_wave(record)
+        return self
 
 
 class JobProgress(StateModel):
+    job_id: str | None = None  # the job looked at (a plan's next wave starts a new count)
     status: ProviderJobStatus
     log_lines: int
     new_log_lines: Annotated[list[SafeText], Field(max_length=MAX_LISTED)] = []
@@ -254,6 +303,22 @@ class Target(StateModel):
     # once here, so a retried UpdateDns (after its UPSERT took effect) still knows the way back.
     record_before: RecordValue | None = None
     record_before_read: bool = False
+
+
+class WaveCheck(StateModel):
+    """CheckWave's verdict on the wave just completed: its service answers (or it has no check),
+    and whether another wave follows (after `pause_seconds`)."""
+
+    wave_index: int
+    wave: SafeText
+    ready: bool
+    detail: SafeText = ""
+    attempts: int = 0
+    first_checked_at: datetime | None = None
+    checked_at: datetime
+    wait_seconds: int = 0
+    last_wave: bool
+    pause_seconds: int = 0
 
 
 class HealthResult(StateModel):
@@ -324,6 +389,7 @@ class WorkflowState(StateModel):
     dns_check: DnsCheck | None = None
     launch: LaunchResult | None = None
     job: JobProgress | None = None
+    wave_check: WaveCheck | None = None
     target: Target | None = None
     health: HealthResult | None = None
     dns: DnsResult | None = None

@@ -37,6 +37,16 @@ class JobSnapshot:
 
 
 @dataclass(frozen=True)
+class Wave:
+    """The machines of one wave of a recovery plan: by name, or (DRS) by tags."""
+
+    index: int
+    name: str
+    machines: list[str] | None = None
+    tags: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class DrillCleanup:
     """One pass of a drill's clean-up at the provider. Instances are named "machine: instance"."""
 
@@ -64,9 +74,12 @@ class RecoveryProvider(Protocol):
         not_before: datetime,
         execution_id: str,
         checked_machines: str | None = None,
+        wave: Wave | None = None,
     ) -> LaunchResult:
-        """Start the launch, or adopt the job(s) this execution already started after `not_before`
-        (a provider whose jobs carry tags recognises them by `execution_id`)."""
+        """Start the launch (of every machine, or of one wave's), or adopt the job(s) this
+        execution already started for them after `not_before` (a provider whose jobs carry tags
+        recognises them by `execution_id`). The machines must still be the ones the replication
+        check judged (`checked_machines`), or nothing is launched."""
         ...
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
@@ -78,14 +91,26 @@ class RecoveryProvider(Protocol):
         """The job's status and the log lines after the first `seen`."""
         ...
 
-    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
-        """The recovered webserver's address (public IP, or public DNS name for a CNAME), from
-        this launch's job(s) only."""
+    def find_target(self, launch: LaunchResult, want_dns_name: bool, machine: str | None = None) -> Target:
+        """The recovered webserver's (or `machine`'s) address (public IP, or public DNS name for a
+        CNAME), from this launch's job(s) only."""
         ...
 
     def clean_up_drill(self, launch: LaunchResult) -> DrillCleanup:
         """Terminate the instances this drill's job(s) launched, and only those. Asking again
         terminates nothing twice: it reports what is gone and what is still terminating."""
+        ...
+
+
+class Reachability(Protocol):
+    """Whether a service answers at an address: a wave's check."""
+
+    def tcp(self, host: str, port: int, timeout_seconds: float) -> ProbeResult:
+        """Healthy if a TCP connection to host:port is accepted within the timeout."""
+        ...
+
+    def http(self, url: str, expected_status: int, timeout_seconds: float) -> ProbeResult:
+        """Healthy if GET url answers `expected_status` within the timeout (no redirect followed)."""
         ...
 
 

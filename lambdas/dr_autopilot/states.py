@@ -26,6 +26,7 @@ class StateName(StrEnum):
     CHECK_DNS_RECORD = "CheckDnsRecord"
     LAUNCH_RECOVERY = "LaunchRecovery"
     POLL_JOB = "PollJob"
+    CHECK_WAVE = "CheckWave"  # recovery plans in waves only
     FIND_TARGETS = "FindTargets"
     HEALTH_CHECK = "HealthCheck"
     UPDATE_DNS = "UpdateDns"
@@ -41,6 +42,10 @@ class StateName(StrEnum):
     DRY_RUN = "DryRun?"
     WAIT_FOR_JOB = "WaitForJob"
     JOB_COMPLETED = "JobCompleted?"
+    WAVE_READY = "WaveReady?"
+    WAIT_FOR_WAVE = "WaitForWave"
+    MORE_WAVES = "MoreWaves?"
+    PAUSE_BEFORE_NEXT_WAVE = "PauseBeforeNextWave"
     WAIT_FOR_HEALTH = "WaitForHealth"
     TARGET_HEALTHY = "TargetHealthy?"
     DRILL_TO_CLEAN_UP = "DrillToCleanUp?"
@@ -165,6 +170,15 @@ TASKS: tuple[TaskSpec, ...] = (
     ),
     _task(StateName.POLL_JOB, "poll_job", "job", Need.PROVIDER, Need.TOPIC, timeout=_fixed(60)),
     _task(
+        StateName.CHECK_WAVE,
+        "check_wave",
+        "waveCheck",
+        Need.PROVIDER,
+        Need.EC2_READ,
+        Need.TOPIC,
+        timeout=_fixed(120),  # the machine's address, then one probe (at most 10 s)
+    ),
+    _task(
         StateName.FIND_TARGETS,
         "find_targets",
         "target",
@@ -246,6 +260,7 @@ class Phase:
     title: str  # for reports
     states: tuple[StateName, ...]
     drill_only: bool = False  # a recovery never passes here
+    plan_only: bool = False  # only a recovery plan in waves passes here
 
 
 PHASES: tuple[Phase, ...] = (
@@ -267,6 +282,18 @@ PHASES: tuple[Phase, ...] = (
     Phase("dns-check", "Check DNS record", (StateName.CHECK_DNS_RECORD, StateName.DRY_RUN)),
     Phase("launch", "Launch recovery", (StateName.LAUNCH_RECOVERY,)),
     Phase("job", "Wait for the job", (StateName.POLL_JOB, StateName.WAIT_FOR_JOB, StateName.JOB_COMPLETED)),
+    Phase(
+        "wave-check",
+        "Check the wave",
+        (
+            StateName.CHECK_WAVE,
+            StateName.WAVE_READY,
+            StateName.WAIT_FOR_WAVE,
+            StateName.MORE_WAVES,
+            StateName.PAUSE_BEFORE_NEXT_WAVE,
+        ),
+        plan_only=True,
+    ),
     Phase("targets", "Find targets", (StateName.FIND_TARGETS,)),
     Phase("health", "Health check", (StateName.HEALTH_CHECK, StateName.WAIT_FOR_HEALTH, StateName.TARGET_HEALTHY)),
     Phase("dns", "Update DNS", (StateName.UPDATE_DNS, StateName.DRILL_TO_CLEAN_UP)),

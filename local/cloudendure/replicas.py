@@ -62,7 +62,7 @@ class Replicas:
         )
         self._replicas[replica.id] = replica
         machine.replica_id = replica.id
-        if machine.spec.webserver and machine.spec.has_public_ip:
+        if (machine.spec.webserver or machine.spec.serves) and machine.spec.has_public_ip:
             self.landing.serve(replica.id, public_ip, hostname=f"{machine.spec.name}-recovered")
 
     def remove_all(self, replica_ids: list[str]) -> list[str]:

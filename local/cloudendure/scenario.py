@@ -63,6 +63,9 @@ class MachineSpec(_Model):
     name: str
     os: str = "linux"
     webserver: bool = False
+    # Answers on the landing-page port once recovered, as the webserver does: an application
+    # server whose wave's check probes it.
+    serves: bool = False
     lag_seconds: Annotated[float, Field(ge=0, alias="lagSeconds")] = 20.0
     replication_status: str = Field("STARTED", alias="replicationStatus")
     total_storage_bytes: int = Field(20 * GIB, alias="totalStorageBytes")

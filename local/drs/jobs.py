@@ -192,7 +192,7 @@ class Jobs:
             [
                 HostRequest(
                     server.spec.hostname,
-                    server.spec.webserver,
+                    server.spec.webserver or server.spec.serves,
                     {**server.tags, **MANAGED_TAGS, SOURCE_SERVER_TAG: server.id},
                 )
                 for server in servers

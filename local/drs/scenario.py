@@ -91,6 +91,9 @@ class ServerSpec(_Model):
     hostname: str
     os: str = "Linux - Ubuntu 22.04.4 LTS"
     webserver: bool = False
+    # Answers on the landing-page port once recovered, as the webserver does: an application
+    # server whose wave's check probes it.
+    serves: bool = False
     state: ReplicationState = ReplicationState.CONTINUOUS
     lag_seconds: Annotated[float, Field(ge=0, alias="lagSeconds")] = 20.0
     total_storage_bytes: Annotated[int, Field(ge=GIB, alias="totalStorageBytes")] = 20 * GIB

@@ -28,7 +28,17 @@ from tests.infrastructure.test_stack import definition, of_type
 PRODUCTION = ["lambdas", "infrastructure", "dr_autopilot_cli", "local", "benchmarks", "app.py"]
 STATE_TABLE = PROJECT_ROOT / "lambdas" / "dr_autopilot" / "states.py"
 POWERTOOLS_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL"}
-GATED = {"drAutopilot": {"trigger": {"approval": "approve", "onApprovalTimeout": "abort"}}}
+# Every optional part: the approval gate and a recovery plan in waves.
+GATED = {
+    "drAutopilot": {
+        "trigger": {"approval": "approve", "onApprovalTimeout": "abort"},
+        "waves": [
+            {"name": "database", "machines": ["DBServer"], "pauseSeconds": 30},
+            {"name": "web", "machines": ["WebServer"], "check": {"machine": "DBServer", "port": 3306}},
+        ],
+        "workflowTimeoutSeconds": 14400,
+    }
+}
 
 
 def production_files() -> list[Path]:
@@ -45,7 +55,7 @@ def functions_by_handler(resources: dict[str, Any]) -> dict[str, dict[str, Any]]
 
 @pytest.fixture(scope="module")
 def gated_states() -> dict[str, Any]:
-    """The definition with the approval gate, whose states the default configuration leaves out."""
+    """The definition with the approval gate and waves, whose states the default configuration leaves out."""
     template = synthesize(merge(base_context(), {**GATED, "aws:cdk:bundling-stacks": []}))
     (machine,) = of_type(template["Resources"], "AWS::StepFunctions::StateMachine").values()
     ids = _physical(template["Resources"], REGION)
@@ -75,7 +85,7 @@ def test_a_state_name_is_spelled_only_in_the_state_table() -> None:
 def test_the_template_has_exactly_the_states_of_the_table(
     resources: dict[str, Any], gated_states: dict[str, Any]
 ) -> None:
-    # Given the definition with and without the approval gate
+    # Given the definition with and without the approval gate and waves
     default_states = set(definition(resources)["States"])
     # Then every state is one of the table's, and with the gate (abort on timeout) all but one appear
     assert default_states <= set(StateName) and set(gated_states) <= set(StateName)

@@ -40,6 +40,7 @@ from dr_autopilot.models import (
     WorkflowState,
     machines_digest,
 )
+from dr_autopilot.ports import Wave
 
 from local.environment import base_context, merge
 from tests.fakes import (
@@ -578,6 +579,7 @@ def test_the_launch_is_told_which_machines_the_replication_check_judged() -> Non
             not_before: datetime,
             execution_id: str,
             checked_machines: str | None = None,
+            wave: Wave | None = None,
         ) -> LaunchResult:
             self.checked = checked_machines
             return LaunchResult(job_id="job-1", launch_type="RECOVERY", machine_count=2, launched_at=NOW)

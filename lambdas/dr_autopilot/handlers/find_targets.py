@@ -15,6 +15,9 @@ from dr_autopilot.states import StateName
 @instrumented(StateName.FIND_TARGETS)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    target = find_targets(state, dependencies.provider(), settings().config.dns, dependencies.dns_records())
+    config = settings().config
+    target = find_targets(
+        state, dependencies.provider(), config.dns, dependencies.dns_records(), config.webserver_machine, config.waves
+    )
     logger.info("Recovered webserver found", extra={"address": target.address, "source": target.address_source})
     return target.dump()

@@ -18,12 +18,14 @@ from dr_autopilot.logic import progress
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.models import WorkflowState
 from dr_autopilot.observability import instrumented, logger, metrics
+from dr_autopilot.settings import settings
 from dr_autopilot.states import StateName
 
 
 def launch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state = WorkflowState.model_validate(event)
-    result = launch_recovery(state, dependencies.provider(), dependencies.failover_lock())
+    waves = settings().config.waves
+    result = launch_recovery(state, dependencies.provider(), dependencies.failover_lock(), waves)
     if not result.adopted:
         progress.notify(dependencies.publisher(), progress.launch_started(state.request, result))
     metrics.add_metric(name="LaunchesStarted", unit="Count", value=0 if result.adopted else 1)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from dr_autopilot.errors import CleanupPending, DnsRecordChanged, MissingStepResult
 from dr_autopilot.models import MAX_LISTED, CleanupResult, Mode, RecordRestore, RecordValue, WorkflowState
-from dr_autopilot.ports import DnsRecords, RecoveryProvider
+from dr_autopilot.ports import DnsRecords, DrillCleanup, RecoveryProvider
 
 WAIT_SECONDS = 240  # for the instances to be gone, within the function's 300 s; then CleanupPending
 LOOK_EVERY_SECONDS = 2
@@ -37,7 +37,14 @@ def clean_up_drill(
     deadline = clock() + WAIT_SECONDS
     jobs: list[str] = []
     while True:
-        done = provider.clean_up_drill(launch)
+        # every wave of a recovery plan (or the one launch), each only what its own job(s) made
+        passes = [provider.clean_up_drill(wave) for wave in launch.every_wave()]
+        done = DrillCleanup(
+            terminated=[item for one in passes for item in one.terminated],
+            pending=[item for one in passes for item in one.pending],
+            left_alone=[item for one in passes for item in one.left_alone],
+            jobs=[job for one in passes for job in one.jobs],
+        )
         jobs += [job for job in done.jobs if job not in jobs]
         if not done.pending:
             break

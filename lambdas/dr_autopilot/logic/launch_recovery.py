@@ -1,25 +1,74 @@
-"""LaunchRecovery: start the launch job (RECOVERY, or TEST for a drill) — at most once per execution."""
+"""LaunchRecovery: start the launch job (RECOVERY, or TEST for a drill) — at most once per execution,
+or with a recovery plan at most once per wave, each wave only after the one before it passed."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from dr_autopilot.config import WaveConfig
 from dr_autopilot.errors import MissingStepResult
 from dr_autopilot.logic.lock import ensure_still_held
-from dr_autopilot.models import LaunchResult, WorkflowState
-from dr_autopilot.ports import FailoverLock, RecoveryProvider
+from dr_autopilot.models import LaunchResult, ProviderJobStatus, WaveRecord, WorkflowState
+from dr_autopilot.ports import FailoverLock, RecoveryProvider, Wave
 
 
-def launch_recovery(state: WorkflowState, provider: RecoveryProvider, lock: FailoverLock) -> LaunchResult:
+def launch_recovery(
+    state: WorkflowState, provider: RecoveryProvider, lock: FailoverLock, waves: list[WaveConfig] | None = None
+) -> LaunchResult:
     if state.replication is None:
         raise MissingStepResult("refusing to launch: replication has not been checked in this execution")
+    index, records = _next_wave(state, waves)
     ensure_still_held(state, lock, "launch")
     request = state.request
+    wave = None
+    if waves is not None:
+        plan = waves[index]
+        wave = Wave(index=index, name=plan.name, machines=plan.machines, tags=plan.tags)
     result = provider.launch(
         request.mode,
         request.point_in_time,
         not_before=state.replication.checked_at,
         execution_id=request.execution_id,
         checked_machines=state.replication.machines_digest,
+        wave=wave,
     )
-    return result.model_copy(update={"requested_at": datetime.now(UTC)})
+    requested_at = datetime.now(UTC)
+    if waves is None or wave is None:
+        return result.model_copy(update={"requested_at": requested_at})
+    record = WaveRecord(
+        index=index,
+        name=wave.name,
+        job_id=result.job_id,
+        launch_type=result.launch_type,
+        machine_count=result.machine_count,
+        launched_at=result.launched_at,
+        requested_at=requested_at,
+        webserver_id=result.webserver_id,
+    )
+    return result.model_copy(
+        update={
+            "requested_at": requested_at,
+            "wave_index": index,
+            "wave_count": len(waves),
+            "waves": [*records, record],
+        }
+    )
+
+
+def _next_wave(state: WorkflowState, waves: list[WaveConfig] | None) -> tuple[int, list[WaveRecord]]:
+    """The wave to launch now and the records of the waves before it (their completion noted).
+    The next wave only after the one before it: its job completed and its check passed."""
+    previous = state.launch
+    if waves is None or previous is None:
+        return 0, []
+    job, check = state.job, state.wave_check
+    done = previous.wave_index
+    if job is None or job.job_id != previous.job_id or job.status is not ProviderJobStatus.COMPLETED:
+        raise MissingStepResult(f"refusing to launch the next wave: wave {done + 1}'s job has not completed")
+    if check is None or check.wave_index != done or not check.ready:
+        raise MissingStepResult(f"refusing to launch the next wave: wave {done + 1}'s check has not passed")
+    if done + 1 >= len(waves):
+        raise MissingStepResult(f"refusing to launch: the plan has {len(waves)} wave(s), all launched")
+    records = list(previous.waves)
+    records[-1] = records[-1].model_copy(update={"completed_at": job.completed_observed_at})
+    return done + 1, records

@@ -27,6 +27,8 @@ def poll_job(state: WorkflowState, provider: RecoveryProvider, config: JobConfig
     if state.launch is None:
         raise MissingStepResult("PollJob: no launch job to poll in this execution's state")
     previous = state.job
+    if previous is not None and previous.job_id not in (None, state.launch.job_id):
+        previous = None  # a recovery plan's next wave: a new job, looked at from its start
     seen = previous.log_lines if previous else 0
     snapshot = provider.job_snapshot(state.launch.job_id, seen)
     polls = (previous.polls if previous else 0) + 1
@@ -44,6 +46,7 @@ def poll_job(state: WorkflowState, provider: RecoveryProvider, config: JobConfig
     now = datetime.now(UTC)
     converters_seen = previous.converters_observed_at if previous else None
     return JobProgress(
+        job_id=state.launch.job_id,
         status=snapshot.status,
         converters_observed_at=converters_seen or (now if snapshot.converters_finished_at else None),
         completed_observed_at=now if snapshot.status is ProviderJobStatus.COMPLETED else None,

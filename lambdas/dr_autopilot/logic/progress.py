@@ -14,6 +14,7 @@ from dr_autopilot.models import (
     LaunchResult,
     LockResult,
     ReplicationReport,
+    WaveCheck,
 )
 from dr_autopilot.observability import logger
 from dr_autopilot.ports import Publisher
@@ -80,6 +81,16 @@ def launch_started(request: FailoverRequest, launch: LaunchResult) -> Message:
 def converters_finished(request: FailoverRequest, job: JobProgress, launch: LaunchResult) -> Message:
     body = f"Launch job {launch.job_id}: converters finished after {job.elapsed_seconds:.0f} s; target machines are being built and booted."
     return _subject(request, "converters finished"), body + _footer(request)
+
+
+def wave_ready(request: FailoverRequest, check: WaveCheck) -> Message:
+    then = (
+        "It was the last wave: the webserver's check and the DNS switch come next."
+        if check.last_wave
+        else f"The next wave launches{f' in {check.pause_seconds} s' if check.pause_seconds else ' now'}."
+    )
+    body = f"Wave {check.wave!r} ({check.wave_index + 1}) is up: {check.detail}. {then}"
+    return _subject(request, f"wave {check.wave} up"), body + _footer(request)
 
 
 def target_healthy(request: FailoverRequest, health: HealthResult) -> Message:

@@ -24,14 +24,27 @@ def timeline(state: WorkflowState) -> dict[str, datetime]:
     moments: dict[str, datetime | None] = {
         "started": state.request.started_at,
         "replicationChecked": state.replication.observed_at if state.replication else None,
-        "launched": state.launch.requested_at if state.launch else None,
+        "launched": _first_launch(state),
         "convertersFinished": state.job.converters_observed_at if state.job else None,
         "jobCompleted": state.job.completed_observed_at if state.job else None,
         "targetHealthy": state.health.checked_at if state.health and state.health.healthy else None,
         "dnsInsync": state.dns.insync_at if state.dns else None,
         "cleanedUp": state.cleanup.finished_at if state.cleanup else None,
     }
-    return {name: moment for name, moment in moments.items() if moment is not None}
+    for record in state.launch.waves if state.launch else []:
+        moments[f"wave {record.name} launched"] = record.requested_at
+        done = record.completed_at
+        if done is None and state.job is not None and state.job.job_id == record.job_id:
+            done = state.job.completed_observed_at  # the wave whose job was polled last
+        moments[f"wave {record.name} completed"] = done
+    present = [(name, moment) for name, moment in moments.items() if moment is not None]
+    return dict(sorted(present, key=lambda item: item[1]))  # in the order they happened
+
+
+def _first_launch(state: WorkflowState) -> datetime | None:
+    if state.launch is None:
+        return None
+    return state.launch.waves[0].requested_at if state.launch.waves else state.launch.requested_at
 
 
 def _error_text(state: WorkflowState) -> tuple[str, str]:
@@ -127,6 +140,14 @@ def _launch_facts(
                 f"A launch job may have been started (the provider could not be asked: {type(error).__name__}). "
                 "Look at the provider's jobs for this project before launching again."
             ], []
+    if launch is not None and launch.waves:
+        launched = [
+            f"Wave {record.name!r}: launch job {record.job_id} ({record.launch_type}) was started for "
+            f"{record.machine_count} machine(s); they may be running in AWS and cost money until cleaned up."
+            for record in launch.waves
+        ]
+        left = launch.wave_count - len(launch.waves)
+        return launched, [f"{left} later wave(s) of the recovery plan were not launched."] if left else []
     if launch is not None:
         return [
             f"Launch job {launch.job_id} ({launch.launch_type}) was started for {launch.machine_count} machine(s): "

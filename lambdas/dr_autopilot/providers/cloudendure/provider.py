@@ -31,7 +31,7 @@ from dr_autopilot.models import (
     Target,
     machines_digest,
 )
-from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot
+from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot, Wave
 from dr_autopilot.providers import refuse_if_changed
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import (
@@ -167,22 +167,25 @@ class CloudEndureProvider:
         not_before: datetime,
         execution_id: str,
         checked_machines: str | None = None,
+        wave: Wave | None = None,
     ) -> LaunchResult:
         # CloudEndure jobs carry no tags: this execution's job is the one of its launch type for
-        # its machines created after its replication check (`execution_id` is not needed).
+        # its machines (or its wave's) created after its replication check (`execution_id` is not needed).
         machines = self._machines()
         launch_type = LAUNCH_TYPE[mode]
-        ours = {machine.id for machine in machines}
+        launching = machines if wave is None else self._wave_machines(machines, wave)
+        ours = {machine.id for machine in launching}
 
         def launched_by_an_earlier_attempt(ids: set[str]) -> bool:
             # our machines, or the ones the check judged if the set has changed since that launch
-            return ids == ours or (checked_machines is not None and machines_digest(ids) == checked_machines)
+            judged = wave is None and checked_machines is not None and machines_digest(ids) == checked_machines
+            return ids == ours or judged
 
         earlier = self._job_started_by_this_execution(launch_type, launched_by_an_earlier_attempt, not_before)
         if earlier is not None:
             return self._adopted(launch_type, earlier, not_before)
         refuse_if_changed(checked_machines, [machine.id for machine in machines], launched_jobs=[])
-        items = [item for item, _ in self._launch_items(machines, requested)]
+        items = [item for item, _ in self._launch_items(launching, requested)]
         job = self._client.launch(self._project.id, launch_type, items)
         return LaunchResult(
             job_id=job.id,
@@ -190,6 +193,15 @@ class CloudEndureProvider:
             machine_count=len(items),
             launched_at=job.creation_date_time or self._client.server_time(),
         )
+
+    @staticmethod
+    def _wave_machines(machines: list[Machine], wave: Wave) -> list[Machine]:
+        names = set(wave.machines or [])
+        found = [machine for machine in machines if machine.name in names]
+        if len(found) != len(names):
+            missing = sorted(names - {machine.name for machine in found})
+            raise MachineNotFound(f"wave {wave.name!r}: not among the machines to recover: {', '.join(missing)}")
+        return found
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
         return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before)
@@ -245,7 +257,7 @@ class CloudEndureProvider:
             provider_now=self._client.server_time(),
         )
 
-    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
+    def find_target(self, launch: LaunchResult, want_dns_name: bool, machine: str | None = None) -> Target:
         job_id = launch.job_id
         job = self._client.job(self._project.id, job_id)
         expected = set(job.participating_machines)
@@ -256,14 +268,15 @@ class CloudEndureProvider:
                 f"{len(expected) - len(without_target)} of {len(expected)} machines have a launched target; "
                 f"missing: {', '.join(without_target[:MAX_LISTED])}"
             )
-        webserver_name = self._config.webserver_machine
+        webserver_name = machine or self._config.webserver_machine
+        what = "the webserver" if machine is None else "machine"
         webserver = next((m for m in machines if m.name == webserver_name), None)
         if webserver is None or webserver.replica is None:
-            raise TargetNotFound(f"the webserver {webserver_name!r} was not part of job {job_id}")
+            raise TargetNotFound(f"{what} {webserver_name!r} was not part of job {job_id}")
         replica = self._client.replica(self._project.id, webserver.replica)
         if not _created_by(replica, webserver.id, job):
             raise TargetNotFromThisJob(
-                f"the webserver {webserver_name!r} points at target {replica.id} (created "
+                f"{what} {webserver_name!r} points at target {replica.id} (created "
                 f"{_when(replica.creation_date_time)}), not at one created by job {job_id} (started "
                 f"{_when(job.creation_date_time)}): its launch in this job did not produce a target. DNS was not changed."
             )

@@ -41,6 +41,7 @@ from dr_autopilot.errors import (
     RequestRejected,
     TargetNotFound,
     TargetNotFromThisJob,
+    WavePlanInvalid,
 )
 from dr_autopilot.models import (
     MAX_LINE,
@@ -54,7 +55,7 @@ from dr_autopilot.models import (
     Target,
     machines_digest,
 )
-from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot
+from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot, Wave
 from dr_autopilot.providers import refuse_if_changed
 from dr_autopilot.providers.drs.client import MAX_INSTANCES_PER_TERMINATION, MAX_SERVERS_PER_JOB, DrsClient
 from dr_autopilot.providers.drs.models import (
@@ -73,6 +74,7 @@ from dr_autopilot.providers.drs.replication import ReplicationThresholds, assess
 READY_MEANS = "ready for recovery in DRS (data replication CONTINUOUS, lag and agent within bounds)"
 EXECUTION_TAG = "dr-autopilot:execution"
 BATCH_TAG = "dr-autopilot:batch"
+WAVE_TAG = "dr-autopilot:wave"  # the wave of a recovery plan a job launched (absent without a plan)
 MAX_TAG_VALUE = 256
 CONCURRENT_LOOKUPS = 8
 # This execution's jobs are recognised by their tag; the time window only bounds the listing. It
@@ -181,6 +183,7 @@ class DrsProvider:
     # ------------------------------------------------------------------------- replication
     def assess_replication(self) -> ReplicationReport:
         machines = self._machines()
+        self._refuse_a_plan_that_does_not_fit(machines)
         now = self._now()
         thresholds = ReplicationThresholds(
             max_lag_seconds=self._config.replication.max_lag_seconds,
@@ -236,14 +239,17 @@ class DrsProvider:
         not_before: datetime,
         execution_id: str,
         checked_machines: str | None = None,
+        wave: Wave | None = None,
     ) -> LaunchResult:
         machines = self._machines()
+        launching = machines if wave is None else self._wave_machines(machines, wave)
         tag = execution_tag(execution_id)
-        earlier = self._jobs_of_this_execution(mode, not_before, tag)
+        earlier = self._jobs_of_this_execution(mode, not_before, tag, wave)
         launched = {server.source_server_id for job in earlier for server in job.participating_servers}
-        remaining = [machine for machine in machines if machine.server.id not in launched]
-        webserver = self._webserver_of(machines)
-        if not remaining or (earlier and checked_machines == machines_digest(launched)):
+        remaining = [machine for machine in launching if machine.server.id not in launched]
+        webserver = self._webserver_of(launching)
+        judged = wave is None and checked_machines == machines_digest(launched)
+        if not remaining or (earlier and judged):
             # all launched, or every machine the check judged was (the set has changed since)
             return self._result(mode, earlier, adopted=True, webserver=webserver)
         refuse_if_changed(checked_machines, [m.server.id for m in machines], launched_jobs=[job.id for job in earlier])
@@ -252,13 +258,53 @@ class DrsProvider:
         for start in range(0, len(remaining), MAX_SERVERS_PER_JOB):
             batch = remaining[start : start + MAX_SERVERS_PER_JOB]
             servers = [(m.server.id, snapshots[m.server.id].id if m.server.id in snapshots else None) for m in batch]
-            tags = {EXECUTION_TAG: tag, BATCH_TAG: str(len(jobs) + 1)}
+            tags = {EXECUTION_TAG: tag, BATCH_TAG: str(len(jobs) + 1)} | (
+                {WAVE_TAG: str(wave.index)} if wave is not None else {}
+            )
             try:
                 job = self._client.start_recovery(servers, is_drill=mode is Mode.DRILL, tags=tags)
             except JobAlreadyRunning as error:
                 job = self._own_job_for(mode, not_before, tag, batch, error, started=jobs[len(earlier) :])
             jobs.append(job)
         return self._result(mode, jobs, adopted=False, webserver=webserver)
+
+    def _wave_machines(self, machines: list[Machine], wave: Wave) -> list[Machine]:
+        """The machines of one wave: by name, or the servers carrying the wave's tags."""
+        if wave.tags:
+            wanted = wave.tags.items()
+            return [m for m in machines if all(m.server.tags.get(key) == value for key, value in wanted)]
+        names = set(wave.machines or [])
+        found = [machine for machine in machines if machine.name in names]
+        if len(found) != len(names):
+            missing = sorted(names - {machine.name for machine in found})
+            raise MachineNotFound(f"wave {wave.name!r}: not among the source servers to recover: {', '.join(missing)}")
+        return found
+
+    def _refuse_a_plan_that_does_not_fit(self, machines: list[Machine]) -> None:
+        """With waves chosen by tags: every server to recover in exactly one wave, or nothing is
+        launched (found at the replication check, before any side effect)."""
+        waves = self._config.waves or []
+        if not any(wave.tags for wave in waves):
+            return
+        plan = [Wave(index, wave.name, wave.machines, wave.tags) for index, wave in enumerate(waves)]
+        counted: dict[str, list[str]] = {}
+        for wave in plan:
+            for machine in self._wave_machines(machines, wave):
+                counted.setdefault(machine.name, []).append(wave.name)
+        nowhere = [m.name for m in machines if m.name not in counted]
+        twice = [f"{name} ({', '.join(names)})" for name, names in counted.items() if len(names) > 1]
+        if nowhere or twice:
+            raise WavePlanInvalid(
+                "the recovery plan does not hold each source server in exactly one wave: "
+                + "; ".join(
+                    part
+                    for part in (
+                        f"in no wave: {', '.join(nowhere[:MAX_LISTED])}" if nowhere else "",
+                        f"in more than one: {', '.join(twice[:MAX_LISTED])}" if twice else "",
+                    )
+                    if part
+                )
+            )
 
     def _own_job_for(
         self,
@@ -273,7 +319,7 @@ class DrsProvider:
         repeated a StartRecovery whose first answer was lost, and the conflict is with it), or
         JobAlreadyRunning saying what this attempt had already started."""
         wanted = {machine.server.id for machine in batch}
-        for job in self._jobs_of_this_execution(mode, not_before, tag):
+        for job in self._jobs_of_this_execution(mode, not_before, tag, every_wave=True):
             if {server.source_server_id for server in job.participating_servers} == wanted:
                 return job
         before = (
@@ -284,15 +330,20 @@ class DrsProvider:
         raise JobAlreadyRunning(f"{error}.{before} Nothing was launched for the servers in conflict.") from error
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
-        jobs = self._jobs_of_this_execution(mode, not_before, execution_tag(execution_id))
+        jobs = self._jobs_of_this_execution(mode, not_before, execution_tag(execution_id), every_wave=True)
         return self._result(mode, jobs, adopted=True, webserver=None) if jobs else None
 
-    def _jobs_of_this_execution(self, mode: Mode, not_before: datetime, tag: str) -> list[Job]:
-        """The jobs tagged with this execution, in batch order."""
+    def _jobs_of_this_execution(
+        self, mode: Mode, not_before: datetime, tag: str, wave: Wave | None = None, every_wave: bool = False
+    ) -> list[Job]:
+        """The jobs tagged with this execution (and with `wave`, unless `every_wave`), in batch order."""
+        wave_tag = str(wave.index) if wave is not None else None
         jobs = [
             job
             for job in self._client.jobs_since(not_before - CLOCK_SKEW_MARGIN)
-            if job.tags.get(EXECUTION_TAG) == tag and job.initiated_by == INITIATED_BY[mode]
+            if job.tags.get(EXECUTION_TAG) == tag
+            and job.initiated_by == INITIATED_BY[mode]
+            and (every_wave or job.tags.get(WAVE_TAG) == wave_tag)
         ]
         return sorted(jobs, key=lambda job: (_batch_number(job), job.creation_date_time or not_before))
 
@@ -325,6 +376,12 @@ class DrsProvider:
         if webserver is None:  # _machines() has already refused a webserver name it cannot find
             raise TargetNotFound(f"the webserver {name!r} is not among the source servers to recover")
         return webserver
+
+    def _server_named(self, name: str) -> SourceServer:
+        found = next((m.server for m in self._machines() if m.name == name), None)
+        if found is None:
+            raise TargetNotFound(f"machine {name!r} is not among the source servers to recover")
+        return found
 
     # --------------------------------------------------------------------------------- job
     def job_snapshot(self, job_id: str, seen: int) -> JobSnapshot:
@@ -401,7 +458,7 @@ class DrsProvider:
         return {server.id: server.display_name for server in self._client.source_servers(wanted)} if wanted else {}
 
     # ------------------------------------------------------------------------------ target
-    def find_target(self, launch: LaunchResult, want_dns_name: bool) -> Target:
+    def find_target(self, launch: LaunchResult, want_dns_name: bool, machine: str | None = None) -> Target:
         job_id = launch.job_id
         jobs = self._client.jobs(job_ids(job_id))
         ours = {job.id for job in jobs}
@@ -418,11 +475,12 @@ class DrsProvider:
                 f"{len(participants) - len(incomplete)} of {len(participants)} machines have a launched target; "
                 f"missing: {', '.join(names.get(i, i) for i in incomplete[:MAX_LISTED])}"
             )
-        name = self._config.webserver_machine
-        webserver = self._webserver(launch)
+        name = machine or self._config.webserver_machine
+        webserver = self._webserver(launch) if machine is None else self._server_named(machine)
         launched = participants.get(webserver.id)
         if launched is None:
-            raise TargetNotFound(f"the webserver {name!r} was not part of job {job_id}")
+            what = "the webserver" if machine is None else "machine"
+            raise TargetNotFound(f"{what} {name!r} was not part of job {job_id}")
         instance = self._recovery_instance(
             launched.recovery_instance_id if launched.launch_status is LaunchStatus.LAUNCHED else None
         )
