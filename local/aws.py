@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import logging
@@ -212,9 +213,11 @@ class _StoppedStaysStopped:
 class _ChangeBatchesInOrder:
     """Route 53 applies a change batch as one transaction, in order: DELETE a record and CREATE
     its new value is the documented way to replace it only if it still holds what you read.
-    moto checks a CREATE against the zone as it was before the batch, and refuses it when the same
-    CREATE was ever made before (a drill record put back twice). Here each change of such a batch
-    is applied in turn; nothing else runs in between in a local AWS."""
+    moto checks a CREATE against the zone as it was before the batch, and against records of
+    other names after it (a CREATE it has seen before is refused when any later-sorted record
+    exists). Here such a batch is applied change by change (a CREATE of a record that does not
+    exist at that moment as the UPSERT it then is), and all or nothing: on a refusal the zone's
+    records are put back as they were."""
 
     def __init__(self) -> None:
         self._saved = Route53Backend.change_resource_record_sets
@@ -222,20 +225,25 @@ class _ChangeBatchesInOrder:
     def start(self) -> None:
         original = self._saved
 
+        def key(change: dict[str, Any]) -> tuple[str, str]:
+            return change["ResourceRecordSet"]["Name"].rstrip(".").lower(), change["ResourceRecordSet"]["Type"]
+
         def in_order(backend: Route53Backend, zoneid: str, change_list: list[dict[str, Any]]) -> None:
-            deleted = {
-                (c["ResourceRecordSet"]["Name"].rstrip("."), c["ResourceRecordSet"]["Type"])
-                for c in change_list
-                if c["Action"] == "DELETE"
-            }
-            replaced = [
-                c
-                for c in change_list
-                if c["Action"] == "CREATE"
-                and (c["ResourceRecordSet"]["Name"].rstrip("."), c["ResourceRecordSet"]["Type"]) in deleted
-            ]
-            for batch in [[change] for change in change_list] if replaced else [change_list]:
-                original(backend, zoneid, batch)
+            deleted = {key(c) for c in change_list if c["Action"] == "DELETE"}
+            if not any(c["Action"] == "CREATE" and key(c) in deleted for c in change_list):
+                original(backend, zoneid, change_list)
+                return
+            zone = backend.get_hosted_zone(zoneid)
+            before = copy.deepcopy(zone.rrsets)
+            try:
+                for change in change_list:
+                    exists = any((r.name.rstrip(".").lower(), r.type) == key(change) for r in zone.rrsets)
+                    if change["Action"] == "CREATE" and not exists:
+                        change = {**change, "Action": "UPSERT"}
+                    original(backend, zoneid, [change])
+            except Exception:
+                zone.rrsets = before
+                raise
 
         Route53Backend.change_resource_record_sets = in_order
 

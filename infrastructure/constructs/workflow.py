@@ -256,7 +256,10 @@ class FailoverWorkflow(Construct):
 
     def _hold(self, minutes: int, clean_up: sfn.IChainable) -> sfn.IChainable:
         """Wait for a task token (`dr-autopilot drill-cleanup`) or `minutes`; either way, clean up.
-        Only `endedBy` of the answer is kept: whatever else someone sends stays out of the state."""
+        The answer is discarded, whatever someone sends (found by the red team: selecting a field
+        of it raised States.Runtime on an answer without it, and a large one exceeds the state's
+        size; neither is caught by States.ALL, so the drill would end uncleaned). Who answered
+        is in the execution's history (TaskSucceeded)."""
         result_path = TASK_BY_STATE[StateName.HOLD_DRILL].result_path
         hold = tasks.LambdaInvoke(
             self,
@@ -267,18 +270,25 @@ class FailoverWorkflow(Construct):
                 {"taskToken": sfn.JsonPath.task_token, "state": sfn.JsonPath.object_at("$")}
             ),
             task_timeout=sfn.Timeout.duration(Duration.minutes(minutes)),
-            result_selector={"endedBy": sfn.JsonPath.string_at("$.endedBy")},
-            result_path=result_path,
+            result_path=sfn.JsonPath.DISCARD,
         )
         self._retry_throttled(hold)
         self._retry_transient(hold)
+        ended = sfn.Pass(
+            self,
+            StateName.HOLD_ENDED,
+            result=sfn.Result.from_object(
+                {"endedBy": "on demand (dr-autopilot drill-cleanup, or a task-token answer)"}
+            ),
+            result_path=result_path,
+        )
         expired = sfn.Pass(
             self,
             StateName.HOLD_EXPIRED,
             result=sfn.Result.from_object({"endedBy": f"the hold's timer ({minutes} min)"}),
             result_path=result_path,
         )
-        # The notice could not be sent, or the answer had no endedBy: clean up now rather than never.
+        # The notice could not be sent: clean up now rather than never.
         interrupted = sfn.Pass(
             self,
             StateName.HOLD_INTERRUPTED,
@@ -289,9 +299,9 @@ class FailoverWorkflow(Construct):
         )
         hold.add_catch(expired, errors=["States.Timeout"], result_path=result_path)
         hold.add_catch(interrupted, errors=["States.ALL"], result_path=result_path)
-        expired.next(clean_up)
-        interrupted.next(clean_up)
-        return hold.next(clean_up)
+        for then in (ended, expired, interrupted):
+            then.next(clean_up)
+        return hold.next(ended)
 
     def _job_loop(self, then: sfn.IChainable) -> sfn.IChainable:
         """PollJob, and wait $.job.waitSeconds until the job completes (PollJob raises on failure or timeout)."""

@@ -15,7 +15,9 @@ HOSTNAME = re.compile(r"^(?=.{1,253}\.?$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9
 ALARM_NAME = r"^[\w .,:/#+=@()\[\]-]+$"  # the names an alarm-started input accepts (models.AlarmTrigger)
 WORKFLOW_MARGIN_SECONDS = 300  # replication check, launch, polls and step retries, generously
 DNS_ATTEMPTS = 4  # UpdateDns and its three retries while the change is pending
-CLEANUP_SECONDS = 900  # a drill's clean-up: terminating its instances, waited for, with retries
+# A drill's clean-up: 4 attempts of up to 300 s waiting for its instances, 30 + 60 + 120 s between
+# them, and a margin for the DNS restore's retries.
+CLEANUP_SECONDS = 1500
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

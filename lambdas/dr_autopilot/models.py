@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AwareDatetime,
@@ -22,6 +22,7 @@ from pydantic import (
     StringConstraints,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
@@ -88,6 +89,7 @@ READINESS_RULE: JsonDict = {
     "then": {
         "properties": {"dryRun": {"const": True}, "force": {"const": False}, "mode": {"const": "recovery"}},
         "required": ["dryRun"],
+        "not": {"required": ["alarm"]},
     },
 }
 
@@ -132,6 +134,14 @@ class FailoverInput(BaseModel):
                 'a readiness run is a dry run of a recovery: give "dryRun": true, and no "force" or "mode": "drill"'
             )
         return value
+
+    @model_validator(mode="after")
+    def _readiness_is_not_an_alarm(self) -> Self:
+        if self.readiness and self.alarm is not None:
+            raise ValueError(
+                'readiness: a readiness run is started by its schedule, not by an alarm; leave out "alarm"'
+            )
+        return self
 
     @field_validator("point_in_time", mode="before")
     @classmethod
@@ -354,6 +364,7 @@ class RecordRestore(StrEnum):
     REMOVED = "removed"  # it did not exist before the drill
     CHANGED_SINCE = "changed-since"  # someone changed it after the drill: left as it is
     NOT_SWITCHED = "not-switched"  # the drill switched no record
+    FAILED = "not-restored"  # Route 53 refused: it still points at the drill site
 
 
 class CleanupResult(StateModel):

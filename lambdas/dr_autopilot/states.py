@@ -49,6 +49,7 @@ class StateName(StrEnum):
     WAIT_FOR_HEALTH = "WaitForHealth"
     TARGET_HEALTHY = "TargetHealthy?"
     DRILL_TO_CLEAN_UP = "DrillToCleanUp?"
+    HOLD_ENDED = "HoldEnded"
     HOLD_EXPIRED = "HoldExpired"
     HOLD_INTERRUPTED = "HoldInterrupted"
     NOT_READY_REPORTED = "NotReady?"  # after ReportFailure: a readiness verdict, or a failed failover
@@ -300,7 +301,7 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "hold",
         "Hold the drill site",
-        (StateName.HOLD_DRILL, StateName.HOLD_EXPIRED, StateName.HOLD_INTERRUPTED),
+        (StateName.HOLD_DRILL, StateName.HOLD_ENDED, StateName.HOLD_EXPIRED, StateName.HOLD_INTERRUPTED),
         drill_only=True,
     ),
     Phase("cleanup", "Clean up the drill", (StateName.CLEAN_UP_DRILL,), drill_only=True),

@@ -105,6 +105,10 @@ def test_each_task_runs_its_function_with_its_result_path(gated_states: dict[str
         if task.state is StateName.VALIDATE_INPUT:  # replaces the whole state with {"request": ...}
             assert tasks[task.state]["ResultSelector"] == {f"{task.result_key}.$": "$"}
             assert tasks[task.state]["ResultPath"] == "$"
+        elif task.state is StateName.HOLD_DRILL:  # the answer is discarded; how the hold ended is written there
+            assert tasks[task.state]["ResultPath"] is None
+            for ended in (StateName.HOLD_ENDED, StateName.HOLD_EXPIRED, StateName.HOLD_INTERRUPTED):
+                assert gated_states[ended]["ResultPath"] == task.result_path, ended
         else:
             assert tasks[task.state]["ResultPath"] == task.result_path, task.state
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 import pytest
 from dr_autopilot.config import CONTEXT_KEY, ConfigError, FailoverConfig
-from dr_autopilot.errors import CleanupPending, DnsRecordChanged, MissingStepResult
+from dr_autopilot.errors import CleanupPending, DnsRecordChanged, DnsThrottled, MissingStepResult
 from dr_autopilot.logic.clean_up_drill import WAIT_SECONDS, clean_up_drill
 from dr_autopilot.logic.report import success_summary
 from dr_autopilot.models import DnsResult, FailoverRequest, LaunchResult, Mode, RecordValue, WorkflowState
@@ -205,3 +205,27 @@ def test_bad_drill_settings_are_refused_naming_the_field(drill: dict[str, object
     raw = merge(base_context()[CONTEXT_KEY], {"drill": drill})
     with pytest.raises(ConfigError, match=words.replace(".", r"\.")):
         FailoverConfig.parse(raw)
+
+
+def test_route53_throttling_the_restore_is_waited_out_then_reported() -> None:
+    # Given Route 53 throttles the restore twice, then takes it
+    class Throttling(Zone):
+        refusals = 2
+
+        def restore(self, ours: RecordValue, previous: RecordValue | None, comment: str) -> str:
+            if self.refusals:
+                self.refusals -= 1
+                raise DnsThrottled("slow down")
+            return super().restore(ours, previous, comment)
+
+    zone = Throttling(now=OURS)
+    clock = Clock()
+    result = clean(state(previous=None), Provider(), zone, clock)
+    # Then the record was removed after two pauses
+    assert result.record.value == "removed" and clock.sleeps[-2:] == [2, 4]
+    # And when Route 53 never takes it, the instances are still terminated and the record reported
+    zone = Throttling(now=OURS)
+    zone.refusals = 100
+    result = clean(state(previous=None), Provider(), zone)
+    assert result.record.value == "not-restored" and result.instances_terminated == 2
+    assert "kept throttling" in result.record_detail

@@ -72,6 +72,7 @@ def test_a_bad_readiness_setting_is_refused_naming_it(readiness: dict[str, Any],
         {"readiness": True, "dryRun": True, "mode": "drill"},
         {"readiness": "true", "dryRun": True},
         {"readiness": 1, "dryRun": True},
+        {"readiness": True, "dryRun": True, "alarm": {"name": "www-example-com-down"}},
     ],
 )
 def test_readiness_is_only_a_dry_run_of_an_unforced_recovery(raw: dict[str, object]) -> None:
@@ -208,3 +209,16 @@ def test_the_last_verdict_is_kept_apart_from_the_locks_and_an_older_one_never_re
     item = dynamodb.get_item(TableName="locks", Key={"id": {"S": LOCK_IDS[Mode.RECOVERY]}})["Item"]
     assert item["holder"]["S"] == "arn:failover"
     assert later.checked_at > NOW
+
+
+def test_a_verdict_is_dated_when_the_site_was_seen_not_when_it_was_reported() -> None:
+    # Given a readiness run that saw the site at NOW and reported it much later (found by the red
+    # team: a slow READY run's verdict replaced a later NOT READY one)
+    seen = READY.model_copy(update={"observed_at": NOW})
+    state = WorkflowState(
+        request=request(dry_run=True, readiness=True, started_at=NOW - timedelta(minutes=1)), replication=seen
+    )
+    # When its verdict is made
+    verdict = readiness_verdict(state)
+    # Then it carries the moment of the observation
+    assert verdict.checked_at == NOW

@@ -4,10 +4,12 @@ its drill record is put back and its instances are terminated, only what this dr
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from dr_autopilot.states import StateName
 
+from dr_autopilot_cli import operations
 from dr_autopilot_cli.main import EXIT_OK, EXIT_USAGE, main
 from local.cli_backend import backend_for
 from local.environment import PRIMARY_ADDRESS, LocalFailoverEnvironment
@@ -46,8 +48,11 @@ def test_a_drill_held_then_cleaned_up_on_demand_leaves_nothing_behind(env: Local
     assert result.status == "SUCCEEDED", result.cause
     assert env.provider.running_instances(job_id) == []
     (cleanup,) = [out["cleanup"] for out in result.state_outputs(StateName.CLEAN_UP_DRILL)]
-    assert cleanup["instancesTerminated"] == 2 and cleanup["requestedBy"] == "carol with dr-autopilot drill-cleanup"
+    assert cleanup["instancesTerminated"] == 2 and cleanup["requestedBy"].startswith("on demand")
     assert {item.split(": ")[1] for item in cleanup["instanceIds"]} == launched
+    # And who ended the hold is in the execution's history
+    answers = [e["taskSucceededEventDetails"]["output"] for e in result.events if e["type"] == "TaskSucceeded"]
+    assert any("carol with dr-autopilot drill-cleanup" in answer for answer in answers)
     # And the drill record, which did not exist before, is removed; the site record was never touched
     assert env.site.record_values(DRILL_RECORD) == [] and cleanup["record"] == "removed"
     assert env.site.record_values() == [PRIMARY_ADDRESS]
@@ -126,3 +131,41 @@ def test_approve_does_not_end_a_drill_hold(env: LocalFailoverEnvironment) -> Non
     assert env.executions.history(arn)[-1]["type"] != "ExecutionSucceeded"
     env.executions.end_hold(arn, "carol")
     assert env.executions.wait(arn).status == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("answer", ["{}", '["carol"]', json.dumps({"endedBy": "x" * 250_000})])
+def test_any_answer_to_the_hold_ends_it_and_cleans_up(env: LocalFailoverEnvironment, answer: str) -> None:
+    # Given a held drill (found by the red team: an answer without endedBy, or a huge one, would in
+    # AWS end the drill with an error States.ALL does not catch, leaving everything running)
+    arn = env.executions.start({"mode": "drill", "requestedBy": "bob"})
+    env.executions.wait_until_entered(arn, StateName.HOLD_DRILL)
+    # When someone answers the task token with whatever they typed
+    token = operations.pending_task_token(env.aws.client("stepfunctions"), arn, StateName.HOLD_DRILL)
+    env.aws.client("stepfunctions").send_task_success(taskToken=token, output=answer)
+    result = env.executions.wait(arn)
+    # Then the hold ends as asked for, the answer stays out of the state, and the drill is cleaned up
+    assert result.status == "SUCCEEDED", result.cause
+    assert StateName.HOLD_ENDED in result.entered_states
+    assert env.provider.running_instances(env.provider.launch_job_ids()[0]) == []
+    assert env.site.record_values(DRILL_RECORD) == []
+    assert all(len(e.get("stateExitedEventDetails", {}).get("output", "")) < 20_000 for e in result.events)
+
+
+def test_route53_refusing_the_restore_still_terminates_and_says_so(env: LocalFailoverEnvironment) -> None:
+    # Given a held drill, and Route 53 throttling every change from now on
+    arn = env.executions.start({"mode": "drill", "requestedBy": "bob"})
+    env.executions.wait_until_entered(arn, StateName.HOLD_DRILL)
+    env.aws.fail_calls("route53", "ChangeResourceRecordSets", "Throttling")
+    try:
+        # When the hold ends
+        env.executions.end_hold(arn, "carol")
+        result = env.executions.wait(arn)
+    finally:
+        env.aws.clear_faults("route53", "ChangeResourceRecordSets")
+    # Then the instances were terminated all the same (found by the red team: they all kept running)
+    assert result.status == "SUCCEEDED", result.cause
+    assert env.provider.running_instances(env.provider.launch_job_ids()[0]) == []
+    # And the final message says the drill record could not be put back, and where it points
+    (final,) = final_messages(env)
+    assert "could not be put back (Route 53 kept throttling)" in final["message"]
+    assert env.site.record_values(DRILL_RECORD) != []

@@ -1,5 +1,6 @@
-"""CleanUpDrill: the end of a drill. The drill record goes back to what it was before the drill,
-then the drill's instances are terminated and waited for.
+"""CleanUpDrill: the end of a drill. The drill's instances are terminated and waited for (what
+costs money goes first, found by the red team: a Route 53 failure had left every instance
+running), then the drill record goes back to what it was before the drill.
 
 Only what this drill made is touched: the record only while it still holds the value this
 drill set, the instances only if this drill's job(s) launched them (the provider checks). Asking
@@ -11,12 +12,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from dr_autopilot.errors import CleanupPending, DnsRecordChanged, MissingStepResult
+from dr_autopilot.errors import CleanupPending, DnsRecordChanged, DnsThrottled, DnsUpdateFailed, MissingStepResult
 from dr_autopilot.models import MAX_LISTED, CleanupResult, Mode, RecordRestore, RecordValue, WorkflowState
 from dr_autopilot.ports import DnsRecords, DrillCleanup, RecoveryProvider
 
 WAIT_SECONDS = 240  # for the instances to be gone, within the function's 300 s; then CleanupPending
 LOOK_EVERY_SECONDS = 2
+RESTORE_RETRY_SECONDS = (2, 4, 8)
 
 
 def clean_up_drill(
@@ -33,7 +35,6 @@ def clean_up_drill(
         raise MissingStepResult(f"refusing to clean up a {request.mode.value} run: only drills are cleaned up")
     if launch is None:
         raise MissingStepResult("refusing to clean up: this drill has no launch result")
-    record, record_detail = _restore_record(state, records)
     deadline = clock() + WAIT_SECONDS
     jobs: list[str] = []
     while True:
@@ -54,6 +55,7 @@ def clean_up_drill(
                 f"(jobs {', '.join(jobs[:5]) or 'unknown'}): {', '.join(done.pending[:5])}"
             )
         sleep(LOOK_EVERY_SECONDS)
+    record, record_detail = _restore_record(state, records, sleep)
     ended_by = (state.hold or {}).get("endedBy")
     return CleanupResult(
         requested_by=str(ended_by or "the workflow (no hold)")[:300],
@@ -73,7 +75,23 @@ def _same(one: RecordValue | None, other: RecordValue | None) -> bool:
     return sorted(one.values) == sorted(other.values) and one.ttl == other.ttl
 
 
-def _restore_record(state: WorkflowState, records: DnsRecords) -> tuple[RecordRestore, str]:
+def _restore_record(
+    state: WorkflowState, records: DnsRecords, sleep: Callable[[float], None] = time.sleep
+) -> tuple[RecordRestore, str]:
+    """Put the drill record back (below); Route 53 throttling is waited out 3 times (2, 4, 8 s),
+    then reported like any refusal: the instances are already terminated by then."""
+    for pause in RESTORE_RETRY_SECONDS:
+        try:
+            return _restore_record_once(state, records)
+        except DnsThrottled:
+            sleep(pause)
+    try:
+        return _restore_record_once(state, records)
+    except DnsThrottled as error:
+        return RecordRestore.FAILED, f"the drill record could not be put back (Route 53 kept throttling): {error}"
+
+
+def _restore_record_once(state: WorkflowState, records: DnsRecords) -> tuple[RecordRestore, str]:
     """Put the drill record back as it was before UpdateDns changed it, if it still holds the
     drill's value; otherwise leave it and say why."""
     dns = state.dns
@@ -82,7 +100,10 @@ def _restore_record(state: WorkflowState, records: DnsRecords) -> tuple[RecordRe
     ours, previous = dns.current, dns.previous
     name = f"{ours.name} {ours.type}"
     before = ", ".join(previous.values) if previous else None
-    current = records.current(ours.name, ours.type)
+    try:
+        current = records.current(ours.name, ours.type)
+    except DnsUpdateFailed as error:
+        return RecordRestore.FAILED, f"{name} could not be read, so it was left as the drill set it: {error}"
     if previous is None and current is None:
         return RecordRestore.REMOVED, f"{name} is removed (it did not exist before the drill)"
     if previous is not None and _same(current, previous):
@@ -98,6 +119,8 @@ def _restore_record(state: WorkflowState, records: DnsRecords) -> tuple[RecordRe
         records.restore(current, previous, comment=f"DR Autopilot drill clean-up {state.request.execution_name}")
     except DnsRecordChanged:
         return RecordRestore.CHANGED_SINCE, f"{name} changed while it was being restored: left as it is"
+    except DnsUpdateFailed as error:  # Route 53 refused: said so; a throttle (DnsThrottled) is retried
+        return RecordRestore.FAILED, f"{name} could not be put back; it still points at the drill site: {error}"
     if previous is None:
         return RecordRestore.REMOVED, f"{name} removed (it did not exist before the drill)"
     return RecordRestore.RESTORED, f"{name} points at {before} again, as before the drill"

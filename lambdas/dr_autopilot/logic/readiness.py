@@ -9,8 +9,6 @@ their reasons, e.g. the lag), or the check that failed. The verdict is kept (bes
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from dr_autopilot.errors import ServiceUnavailable
 from dr_autopilot.models import MAX_LINE, ReadinessVerdict, WorkflowState
 from dr_autopilot.observability import logger
@@ -33,7 +31,9 @@ def readiness_verdict(state: WorkflowState, failure: tuple[str, str] | None = No
         reasons.append("replication was not checked")
     return ReadinessVerdict(
         ready=not reasons,
-        checked_at=datetime.now(UTC),
+        # When the site was seen as it is judged (not when the report ran): a slow run's verdict
+        # never replaces a later one's (found by the red team).
+        checked_at=(replication.observed_at if replication and replication.observed_at else state.request.started_at),
         execution_id=state.request.execution_id,
         execution_name=state.request.execution_name,
         total_machines=replication.total if replication else None,

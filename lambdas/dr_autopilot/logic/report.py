@@ -11,7 +11,7 @@ from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.logic.readiness import readiness_verdict
-from dr_autopilot.models import NOT_READY, FailoverSummary, Mode, RecordRestore, WorkflowState
+from dr_autopilot.models import NOT_READY, FailoverSummary, Mode, RecordRestore, RecordValue, WorkflowState
 from dr_autopilot.ports import DnsRecords, RecoveryProvider
 from dr_autopilot.states import StateName
 
@@ -83,7 +83,9 @@ def failure_summary(
     changed, unchanged = _launch_facts(state, provider, in_flight)
     record = _record_name(state, dns)
     if state.dns and not state.dns.skipped and state.dns.current:
-        changed.append(f"DNS {state.dns.current.name} now points at {', '.join(state.dns.current.values)}.")
+        # Read back, not taken from the state: a drill's clean-up may have put it back since
+        # (found by the red team: the message claimed the drill's value after a restore).
+        changed.append(_switched_record_now(state.dns.current, state.dns.previous, records))
     elif record is None:
         unchanged.append("DNS was not touched (drill without a drill record).")
     elif _applied_before_failure(state, record, dns, records):
@@ -159,6 +161,20 @@ def _launch_facts(
             "Look at the provider's jobs for this project before launching again."
         ], []
     return [], ["No launch was started: the provider lists no launch job of this execution."]
+
+
+def _switched_record_now(ours: RecordValue, previous: RecordValue | None, records: DnsRecords) -> str:
+    name, value = f"DNS {ours.name} {ours.type}", ", ".join(ours.values)
+    try:
+        now = records.current(ours.name, ours.type)
+    except DnsUpdateFailed:
+        return f"{name} was switched to {value} by this run (it could not be read back now)."
+    if now is not None and sorted(now.values) == sorted(ours.values):
+        return f"{name} now points at {value}."
+    before = ", ".join(previous.values) if previous else "(no record)"
+    shown = ", ".join(now.values) if now else "(no record)"
+    put_back = " (put back as before this run)" if shown == before else ""
+    return f"{name} was switched to {value} by this run; it now points at {shown}{put_back}."
 
 
 def _applied_before_failure(state: WorkflowState, record: str, dns: DnsConfig, records: DnsRecords) -> bool:
@@ -274,7 +290,7 @@ def _cleanup_facts(state: WorkflowState) -> tuple[list[str], list[str]]:
     unchanged = [f"Left running, not this drill's: {item}." for item in cleanup.left_alone]
     if cleanup.record in (RecordRestore.RESTORED, RecordRestore.REMOVED):
         changed.append(f"Drill record: {cleanup.record_detail}.")
-    elif cleanup.record is RecordRestore.CHANGED_SINCE:
+    elif cleanup.record in (RecordRestore.CHANGED_SINCE, RecordRestore.FAILED):
         unchanged.append(f"Drill record: {cleanup.record_detail}.")
     return changed, unchanged
 

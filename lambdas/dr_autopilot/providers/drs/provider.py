@@ -25,6 +25,7 @@ https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselast
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -529,10 +530,22 @@ class DrsProvider:
         names = self._names(set(launched.values()))
         label = {instance_id: names.get(server, server) for instance_id, server in launched.items()}
         existing = {instance.id: instance for instance in self._client.recovery_instances(sorted(launched))}
+        terminations = [
+            job for job in self._client.jobs_since(launch.launched_at - CLOCK_SKEW_MARGIN) if job.type == TERMINATE_JOB
+        ]
         terminating = {
             server.recovery_instance_id: job.id
-            for job in self._client.jobs_since(launch.launched_at - CLOCK_SKEW_MARGIN)
-            if job.type == TERMINATE_JOB and job.status is not JobStatus.COMPLETED
+            for job in terminations
+            if job.status is not JobStatus.COMPLETED
+            for server in job.participating_servers
+            if server.recovery_instance_id in existing
+        }
+        # A termination that ended with the instance still there: asking again would only repeat
+        # it every few seconds (found by the red team); it is reported instead.
+        ended = {
+            server.recovery_instance_id: job.id
+            for job in terminations
+            if job.status is JobStatus.COMPLETED
             for server in job.participating_servers
             if server.recovery_instance_id in existing
         }
@@ -546,12 +559,17 @@ class DrsProvider:
                 left_alone.append(f"{what} was launched by job {instance.job_id}, not by this drill")
             elif instance_id in terminating:
                 pending.append(what)
+            elif instance_id in ended:
+                left_alone.append(f"{what} still exists after DRS's termination job {ended[instance_id]} ended")
             else:
                 to_terminate.append(instance_id)
         started = sorted(set(terminating.values()))
         for start in range(0, len(to_terminate), MAX_INSTANCES_PER_TERMINATION):
             batch = to_terminate[start : start + MAX_INSTANCES_PER_TERMINATION]
-            started.append(self._client.terminate_recovery_instances(batch).id)
+            # A conflict: someone (another attempt, on-call) terminates some of them: waited for as
+            # pending; the next look asks again for the others.
+            with contextlib.suppress(JobAlreadyRunning):
+                started.append(self._client.terminate_recovery_instances(batch).id)
             pending += [f"{label[instance_id]}: {instance_id}" for instance_id in batch]
         return DrillCleanup(terminated=terminated, pending=pending, left_alone=left_alone, jobs=started)
 
