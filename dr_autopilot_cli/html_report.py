@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from datetime import datetime
 from html import escape
 from pathlib import Path
 
@@ -28,7 +29,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 960p
 h1 { font-size: 1.4rem; margin-bottom: .2rem; } .status { font-weight: 600; }
 .SUCCEEDED { color: #1a7f37; } .FAILED, .TIMED_OUT, .ABORTED { color: #cf222e; }
 table { border-collapse: collapse; margin: .5rem 0 1.2rem; } td, th { padding: .2rem .8rem .2rem 0; text-align: left; }
-svg text { font: 12px system-ui, sans-serif; } .phase { fill: #3b82c4; } .phase:nth-of-type(even) { fill: #6aa6dd; }
+svg text { font: 12px system-ui, sans-serif; } .phase { fill: #3b82c4; } .phase:nth-of-type(even) { fill: #6aa6dd; } .wave { fill: #8a63d2; }
 .over { color: #cf222e; font-weight: 600; } .within { color: #1a7f37; font-weight: 600; }
 """
 
@@ -64,6 +65,44 @@ def timeline_svg(phases: list[tuple[str, float]]) -> str:
     return "".join(parts)
 
 
+def waves_svg(timeline: dict[str, str]) -> str:
+    """A recovery plan's waves on the run's clock: one bar per wave, from its launch to its job's
+    completion (the timeline's "wave NAME launched" / "wave NAME completed"); "" without waves."""
+    moments = {name: datetime.fromisoformat(moment) for name, moment in timeline.items()}
+    waves = [
+        name[len("wave ") : -len(" launched")]
+        for name in moments
+        if name.startswith("wave ") and name.endswith(" launched")
+    ]
+    if not waves or "started" not in moments:
+        return ""
+    start = moments["started"]
+    total = max((moment - start).total_seconds() for moment in moments.values()) or 1.0
+    height = ROW * len(waves) + 10
+    width = LABEL_WIDTH + CHART_WIDTH + 90
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
+        f'viewBox="0 0 {width:.0f} {height}" role="img" aria-label="Waves">'
+    ]
+    for row, wave in enumerate(waves):
+        launched = (moments[f"wave {wave} launched"] - start).total_seconds()
+        completed_at = moments.get(f"wave {wave} completed")
+        seconds = (completed_at - start).total_seconds() - launched if completed_at else total - launched
+        x = LABEL_WIDTH + launched / total * CHART_WIDTH
+        bar = max(seconds, 0.0) / total * CHART_WIDTH
+        y = 5 + row * ROW
+        name = escape(wave)
+        state = "completed" if completed_at else "not completed"
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR_HEIGHT - 7}" text-anchor="end">wave {name}</text>'
+            f'<rect class="wave" data-wave="{name}" data-start="{launched:.3f}" data-seconds="{seconds:.3f}" '
+            f'x="{x:.3f}" y="{y}" width="{bar:.3f}" height="{BAR_HEIGHT}"><title>wave {name}: launched at '
+            f"+{launched:.1f} s, {state} after {seconds:.1f} s</title></rect>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 def _objective_row(name: str, value: float | None, objective: float, what: str) -> str:
     if value is None:
         verdict = "not measured (the run did not get that far)"
@@ -95,6 +134,7 @@ def render_html(report: Report) -> str:
         + (f"<p>{escape(report.headline)}</p>" if report.headline else "")
         + "<h2>Phases</h2>"
         + timeline_svg(report.phases)
+        + (f"<h2>Waves</h2>{waves}" if (waves := waves_svg(report.timeline)) else "")
         + "<h2>Objectives</h2><table>"
         + _objective_row("RTO", report.rto_seconds, report.objective_seconds, "start to DNS in sync")
         + _objective_row(

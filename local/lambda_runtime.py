@@ -332,6 +332,11 @@ class LocalLambdaRuntime:
                 return True
         return False
 
+    def release_stalls(self) -> None:
+        """Let stalled invocations run now; the other armed faults stay armed."""
+        self._stalls.clear()
+        self._stalls_released.set()
+
     def disarm(self) -> None:
         """Forget every armed fault (throttles, stalls, timeouts after return, the before-return hook).
         A stalled invocation runs now (its execution may have ended meanwhile); this returns once

@@ -77,9 +77,10 @@ def summary(events: list[Event]) -> dict[str, Any]:
 
 
 def phase_spans(events: list[Event]) -> list[tuple[str, float]]:
-    """Seconds from the first entry to the last exit of each phase's states, by phase key, in
-    the phases' order (phases the execution never reached are left out)."""
-    spans: dict[str, list[datetime]] = {}
+    """Seconds spent in each phase's states (every visit counted: a recovery plan passes the
+    launch, the job and the wave check once per wave), by phase key, in the phases' order
+    (phases the execution never reached are left out)."""
+    spans: dict[str, float] = {}
     open_state: tuple[str, datetime] | None = None
     for event in events:
         if "stateEnteredEventDetails" in event:
@@ -88,13 +89,9 @@ def phase_spans(events: list[Event]) -> list[tuple[str, float]]:
             name, entered = open_state
             phase = PHASE_OF_STATE.get(name)
             if phase is not None:
-                spans.setdefault(phase.key, []).extend([entered, event["timestamp"]])
+                spans[phase.key] = spans.get(phase.key, 0.0) + (event["timestamp"] - entered).total_seconds()
             open_state = None
-    return [
-        (phase.key, (max(spans[phase.key]) - min(spans[phase.key])).total_seconds())
-        for phase in PHASES
-        if phase.key in spans
-    ]
+    return [(phase.key, spans[phase.key]) for phase in PHASES if phase.key in spans]
 
 
 @dataclass

@@ -99,3 +99,28 @@ def test_a_file_placed_where_the_report_is_written_first_is_never_written_throug
     # When the report is written, Then it lands in report.html and the other file is untouched
     write_html(a_report(), tmp_path / "report.html")
     assert victim.read_text() == "keep me" and "<svg" in (tmp_path / "report.html").read_text()
+
+
+def test_a_recovery_plan_s_waves_are_drawn_where_they_ran() -> None:
+    # Given a run whose plan launched two waves: 10-70 s and 80-140 s of a 200 s run
+    timeline = {
+        "started": "2026-11-27T03:00:00+00:00",
+        "wave database launched": "2026-11-27T03:00:10+00:00",
+        "wave database completed": "2026-11-27T03:01:10+00:00",
+        "wave web launched": "2026-11-27T03:01:20+00:00",
+        "wave web completed": "2026-11-27T03:02:20+00:00",
+        "dnsInsync": "2026-11-27T03:03:20+00:00",
+    }
+    page = render_html(a_report(timeline=timeline))
+    # When the waves' chart is read
+    (svg,) = re.findall(r'<svg[^>]*aria-label="Waves".*?</svg>', page, flags=re.DOTALL)
+    waves = [e for e in ET.fromstring(svg).iter(f"{SVG}rect") if e.get("class") == "wave"]  # noqa: S314
+    # Then there is one bar per wave, in order, starting and lasting as the waves did
+    assert [w.get("data-wave") for w in waves] == ["database", "web"]
+    assert [float(w.get("data-start", "nan")) for w in waves] == [10.0, 80.0]
+    assert [float(w.get("data-seconds", "nan")) for w in waves] == [60.0, 60.0]
+    x = [float(w.get("x", "nan")) for w in waves]
+    widths = [float(w.get("width", "nan")) for w in waves]
+    assert x[1] > x[0] + widths[0] and widths[0] == pytest.approx(widths[1])
+    # And a run without a plan draws no waves' chart
+    assert 'aria-label="Waves"' not in render_html(a_report())

@@ -3,12 +3,13 @@ wave is launched only after the one before it completed and passed its check."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from dr_autopilot.config import CONTEXT_KEY, ConfigError, FailoverConfig
-from dr_autopilot.errors import MissingStepResult
+from dr_autopilot.errors import MissingStepResult, WavePlanInvalid
 from dr_autopilot.logic.launch_recovery import launch_recovery
 from dr_autopilot.logic.poll_job import poll_job
 from dr_autopilot.models import (
@@ -22,6 +23,7 @@ from dr_autopilot.models import (
     WorkflowState,
 )
 from dr_autopilot.ports import JobSnapshot, Wave
+from dr_autopilot.providers import refuse_a_plan_that_does_not_fit
 
 from local.environment import base_context, merge
 from tests.fakes import NOW, FakeLock
@@ -135,3 +137,22 @@ def test_the_next_wave_s_job_is_polled_from_its_start() -> None:
     progress = poll_job(state(launch=launch, job=previous), PlanProvider(), FailoverConfig.parse(configuration()).job)  # type: ignore[arg-type]
     # Then it is a new job: its lines from the first, its polls counted from one
     assert progress.job_id == "job-1" and progress.new_log_lines == ["a", "b"] and progress.polls == 1
+
+
+@pytest.mark.parametrize(
+    ("waves", "words"),
+    [
+        ([("db", ["DBServer"]), ("web", ["WebServer"])], "in no wave: AppServer"),
+        ([("a", ["DBServer", "AppServer"]), ("b", ["AppServer", "WebServer"])], "in more than one: AppServer (a, b)"),
+        ([("a", ["DBServer", "AppServer", "WebServer", "Mail"])], "not among the machines to recover: Mail"),
+    ],
+)
+def test_a_plan_that_does_not_fit_the_machines_found_is_refused_before_any_launch(
+    waves: list[tuple[str, list[str]]], words: str
+) -> None:
+    # Given the machines the provider lists (machines "all", or DRS tags: only known at run time)
+    found = ["DBServer", "AppServer", "WebServer"]
+    # When the replication check compares them with the plan, Then a plan that does not hold each exactly once is refused
+    with pytest.raises(WavePlanInvalid, match=re.escape(words)):
+        refuse_a_plan_that_does_not_fit(found, waves)
+    refuse_a_plan_that_does_not_fit(found, [("one", found)])  # and a plan that does is accepted

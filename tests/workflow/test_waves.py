@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 
+import boto3
 import pytest
 from dr_autopilot.states import StateName
 
@@ -74,9 +75,11 @@ def test_each_wave_is_launched_once_however_often_its_step_runs(env: LocalFailov
     # Given the three-tier plan, and the second wave's launch step timing out after it launched
     env.reset_site("three-tier")
     with env.reconfigured({}) as planned:
+        planned.aws.runtime.stall(StateName.CHECK_WAVE, seconds=60)  # the first wave's check waits meanwhile
         arn = planned.executions.start({"requestedBy": "alice"})
         planned.executions.wait_until_entered(arn, StateName.CHECK_WAVE)
         planned.aws.runtime.time_out_after_return(StateName.LAUNCH_RECOVERY)
+        planned.aws.runtime.release_stalls()
         # When the run goes on (the step is retried)
         result = planned.executions.wait(arn)
         # Then it succeeded with exactly one job per wave: the retry got the second wave's stored job
@@ -98,3 +101,115 @@ def test_each_wave_is_launched_once_however_often_its_step_runs(env: LocalFailov
         ]
         assert [answer["jobId"] for answer in answers] == [launch["jobId"] for launch in launches]
         assert planned.provider.launches_accepted == 3
+
+
+def test_a_lost_wave_launch_answer_is_reported_by_its_job(env: LocalFailoverEnvironment) -> None:
+    # Given the three-tier plan, and the second wave's launch step whose answers are lost until its
+    # retries run out (found by the red team: the message said that wave was not launched while its job ran)
+    env.reset_site("three-tier")
+    with env.reconfigured({}) as planned:
+        planned.aws.runtime.stall(StateName.CHECK_WAVE, seconds=60)  # the first wave's check waits meanwhile
+        arn = planned.executions.start({"requestedBy": "alice"})
+        planned.executions.wait_until_entered(arn, StateName.CHECK_WAVE)
+        planned.aws.runtime.time_out_after_return(StateName.LAUNCH_RECOVERY, count=20)
+        planned.aws.runtime.release_stalls()
+        result = planned.executions.wait(arn)
+        planned.aws.runtime.disarm()
+        # Then the run failed with two jobs (the second wave's launched once), DNS unchanged
+        assert result.status == "FAILED"
+        jobs = planned.provider.launch_job_ids()
+        assert len(jobs) == 2 and planned.site.record_values() == [PRIMARY_ADDRESS]
+        # And the one final message names both jobs, the second as launched but not recorded
+        (final,) = [m for m in planned.site.notifications() if m["subject"].endswith("failed")]
+        assert jobs[0] in final["message"] and f"Launch job(s) {jobs[1]} of this execution" in final["message"]
+        assert "At most 1 later wave(s)" in final["message"]
+
+
+@pytest.mark.parametrize(
+    ("waves", "words"),
+    [
+        ([{"name": "web", "machines": ["WebServer"]}], "in no wave: DBServer, AppServer"),
+        (
+            [
+                {"name": "database", "machines": ["DBServer", "AppServer"]},
+                {"name": "web", "machines": ["WebServer", "Typo"]},
+            ],
+            "not among the machines to recover: Typo",
+        ),
+    ],
+    ids=["only-web", "typo"],
+)
+def test_a_plan_of_all_machines_is_checked_against_the_machines_found_before_any_launch(
+    env: LocalFailoverEnvironment, waves: list[dict[str, object]], words: str
+) -> None:
+    # Given machines "all" with named waves (found by the red team: waves that left machines out
+    # recovered only some of them, and a typo failed after the first wave had launched)
+    env.reset_site("three-tier")
+    with env.reconfigured({"drAutopilot": {"machines": "all", "waves": waves}}) as planned:
+        # When on-call starts a recovery
+        result = planned.executions.run({"requestedBy": "alice"})
+        # Then it is refused at the replication check, naming the machines, with nothing launched
+        assert result.status == "FAILED" and result.error == "WavePlanInvalid", result.cause
+        assert words in (result.cause or "")
+        assert planned.provider.launches_accepted == 0 and planned.site.record_values() == [PRIMARY_ADDRESS]
+
+
+@pytest.mark.parametrize("provider_name", [pytest.param("drs", marks=pytest.mark.drs_environment)])
+def test_a_server_retagged_between_waves_stops_the_plan(env: LocalFailoverEnvironment) -> None:
+    # Given the three-tier plan by Role tags, its database wave launched
+    env.reset_site("three-tier")
+    with env.reconfigured({}) as planned:
+        planned.aws.runtime.stall(StateName.CHECK_WAVE, seconds=60)  # the plan waits there meanwhile
+        arn = planned.executions.start({"requestedBy": "alice"})
+        planned.executions.wait_until_entered(arn, StateName.CHECK_WAVE)
+        # When someone retags the database server into the web wave (found by the red team: the
+        # web wave then launched the database a second time)
+        drs = boto3.client(
+            "drs",
+            endpoint_url=planned.provider.emulator.base_url,
+            region_name="eu-west-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        servers = drs.describe_source_servers(filters={})["items"]
+        db = next(s for s in servers if s["sourceProperties"]["identificationHints"]["hostname"] == "DBServer")
+        drs.tag_resource(resourceArn=db["arn"], tags={"Role": "webserver"})
+        planned.aws.runtime.disarm()
+        result = planned.executions.wait(arn)
+        # Then the plan stops before launching anything more, naming the moved server; DNS unchanged
+        assert result.status == "FAILED" and result.error == "WavePlanInvalid", result.cause
+        assert planned.provider.launches_accepted == 1
+        assert "DBServer" in (result.cause or "") and planned.site.record_values() == [PRIMARY_ADDRESS]
+
+
+@pytest.mark.parametrize("provider_name", [pytest.param("drs", marks=pytest.mark.drs_environment)])
+@pytest.mark.parametrize(
+    ("waves", "words"),
+    [
+        (
+            [
+                {"name": "database", "tags": {"Role": "database"}, "check": {"machine": "DBServr"}},
+                {"name": "application", "tags": {"Role": "application"}},
+                {"name": "web", "tags": {"Role": "webserver"}},
+            ],
+            "database probes DBServr",
+        ),
+        (
+            [
+                {"name": "database", "tags": {"Role": "database"}},
+                {"name": "cache", "tags": {"Role": "cache"}},
+                {"name": "rest", "tags": {"Site": "workshop"}},
+            ],
+            "waves that select no machine: cache",
+        ),
+    ],
+    ids=["check-typo", "empty-wave"],
+)
+def test_a_tag_plan_with_holes_is_refused_by_a_dry_run_too(
+    env: LocalFailoverEnvironment, waves: list[dict[str, object]], words: str
+) -> None:
+    env.reset_site("three-tier")
+    with env.reconfigured({"drAutopilot": {"waves": waves}}) as planned:
+        dry = planned.executions.run({"requestedBy": "alice", "dryRun": True})
+        assert dry.status == "FAILED" and dry.error == "WavePlanInvalid" and words in (dry.cause or "")
+        assert planned.provider.launches_accepted == 0

@@ -11,7 +11,15 @@ from dr_autopilot.config import DnsConfig
 from dr_autopilot.errors import DnsUpdateFailed
 from dr_autopilot.logic.final_message import FinalMessenger
 from dr_autopilot.logic.readiness import readiness_verdict
-from dr_autopilot.models import NOT_READY, FailoverSummary, Mode, RecordRestore, RecordValue, WorkflowState
+from dr_autopilot.models import (
+    NOT_READY,
+    FailoverSummary,
+    LaunchResult,
+    Mode,
+    RecordRestore,
+    RecordValue,
+    WorkflowState,
+)
 from dr_autopilot.ports import DnsRecords, RecoveryProvider
 from dr_autopilot.states import StateName
 
@@ -143,13 +151,7 @@ def _launch_facts(
                 "Look at the provider's jobs for this project before launching again."
             ], []
     if launch is not None and launch.waves:
-        launched = [
-            f"Wave {record.name!r}: launch job {record.job_id} ({record.launch_type}) was started for "
-            f"{record.machine_count} machine(s); they may be running in AWS and cost money until cleaned up."
-            for record in launch.waves
-        ]
-        left = launch.wave_count - len(launch.waves)
-        return launched, [f"{left} later wave(s) of the recovery plan were not launched."] if left else []
+        return _wave_facts(state, launch, provider, still_running)
     if launch is not None:
         return [
             f"Launch job {launch.job_id} ({launch.launch_type}) was started for {launch.machine_count} machine(s): "
@@ -175,6 +177,51 @@ def _switched_record_now(ours: RecordValue, previous: RecordValue | None, record
     shown = ", ".join(now.values) if now else "(no record)"
     put_back = " (put back as before this run)" if shown == before else ""
     return f"{name} was switched to {value} by this run; it now points at {shown}{put_back}."
+
+
+def _wave_facts(
+    state: WorkflowState, launch: LaunchResult, provider: Callable[[], RecoveryProvider], still_running: bool
+) -> tuple[list[str], list[str]]:
+    """(changed, unchanged) of a recovery plan: each wave launched, and the waves not launched,
+    unless the provider lists a job of this execution the workflow did not record (a wave whose
+    launch answer was lost) or the launch step was still running."""
+    changed = [
+        f"Wave {record.name!r}: launch job {record.job_id} ({record.launch_type}) was started for "
+        f"{record.machine_count} machine(s); they may be running in AWS and cost money until cleaned up."
+        for record in launch.waves
+    ]
+    left = launch.wave_count - len(launch.waves)
+    if not left:
+        return changed, []
+    if still_running:
+        changed.append(
+            "LaunchRecovery was still running when the execution ended: the next wave may have been launched. "
+            "Look at the provider's jobs before launching again."
+        )
+        return changed, []
+    recorded = {job for record in launch.waves for job in record.job_id.split(",")}
+    try:
+        listed = provider().launch_of_this_execution(
+            state.request.mode,
+            state.replication.checked_at if state.replication else launch.launched_at,
+            state.request.execution_id,
+        )
+    except Exception as error:  # noqa: BLE001 - the report must go out whatever the provider does
+        changed.append(
+            f"A later wave may have been launched (the provider could not be asked: {type(error).__name__}). "
+            "Look at the provider's jobs before launching again."
+        )
+        return changed, []
+    extra = [job for job in (listed.job_id.split(",") if listed else []) if job and job not in recorded]
+    if extra:
+        changed.append(
+            f"Launch job(s) {', '.join(extra)} of this execution were started but not recorded by the workflow "
+            "(a wave's launch whose answer was lost): their machines may be running and cost money."
+        )
+        return changed, [
+            f"At most {left - 1} later wave(s) of the recovery plan were not launched."
+        ] if left > 1 else []
+    return changed, [f"{left} later wave(s) of the recovery plan were not launched."]
 
 
 def _applied_before_failure(state: WorkflowState, record: str, dns: DnsConfig, records: DnsRecords) -> bool:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dr_autopilot.clients.aws import client
 from dr_autopilot.clients.ec2 import InstanceDirectory
 from dr_autopilot.config import FailoverConfig
-from dr_autopilot.errors import MachinesChanged
-from dr_autopilot.models import machines_digest
+from dr_autopilot.errors import MachinesChanged, WavePlanInvalid
+from dr_autopilot.models import MAX_LISTED, machines_digest
 from dr_autopilot.ports import RecoveryProvider
 
 
@@ -26,6 +26,48 @@ def refuse_if_changed(checked_machines: str | None, machine_ids: list[str], laun
         raise MachinesChanged(
             f"the {len(machine_ids)} machines to launch are not the ones the replication check judged "
             f"(machines were added, removed or retagged since): {done}. Start again to check them."
+        )
+
+
+def refuse_a_plan_that_does_not_fit(
+    machines: list[str],
+    waves: list[tuple[str, list[str]]],
+    checks: list[str | None] | None = None,
+    done: str = "Nothing was launched.",
+) -> None:
+    """At the replication check, before anything is launched: WavePlanInvalid unless the recovery
+    plan's waves (name, the machines each selects) hold every machine to recover exactly once,
+    select nothing else, each select at least one, and each wave's check (`checks`, by wave)
+    probes a machine of that wave or an earlier one. `machines: "all"` and DRS tags are only
+    known here, not at synth."""
+    counted: dict[str, list[str]] = {}
+    for wave, members in waves:
+        for name in members:
+            counted.setdefault(name, []).append(wave)
+    known = set(machines)
+    nowhere = [name for name in machines if name not in counted]
+    twice = [f"{name} ({', '.join(found)})" for name, found in counted.items() if len(found) > 1]
+    unknown = [name for name in counted if name not in known]
+    empty = [wave for wave, members in waves if not members]
+    unreachable: list[str] = []
+    launched: set[str] = set()
+    for (wave, members), machine in zip(waves, checks or [None] * len(waves), strict=True):
+        launched |= set(members)
+        if machine is not None and machine not in launched:
+            unreachable.append(f"{wave} probes {machine}")
+    problems = [
+        f"in no wave: {', '.join(nowhere[:MAX_LISTED])}" if nowhere else "",
+        f"in more than one: {', '.join(twice[:MAX_LISTED])}" if twice else "",
+        f"not among the machines to recover: {', '.join(unknown[:MAX_LISTED])}" if unknown else "",
+        f"waves that select no machine: {', '.join(empty)}" if empty else "",
+        f"checks of machines not launched by then: {', '.join(unreachable)}" if unreachable else "",
+    ]
+    if any(problems):
+        raise WavePlanInvalid(
+            "the recovery plan does not hold each machine to recover in exactly one wave, each wave "
+            "checking what is up by then: "
+            + "; ".join(problem for problem in problems if problem)
+            + ". Nothing was launched."
         )
 
 

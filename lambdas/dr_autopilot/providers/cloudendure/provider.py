@@ -32,7 +32,7 @@ from dr_autopilot.models import (
     machines_digest,
 )
 from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot, Wave
-from dr_autopilot.providers import refuse_if_changed
+from dr_autopilot.providers import refuse_a_plan_that_does_not_fit, refuse_if_changed
 from dr_autopilot.providers.cloudendure.client import CloudEndureClient
 from dr_autopilot.providers.cloudendure.models import (
     Job,
@@ -103,6 +103,12 @@ class CloudEndureProvider:
 
     def assess_replication(self) -> ReplicationReport:
         machines = self._machines()
+        if self._config.waves is not None:
+            refuse_a_plan_that_does_not_fit(
+                [machine.name for machine in machines],
+                [(wave.name, wave.machines or []) for wave in self._config.waves],
+                [wave.check.machine if wave.check else None for wave in self._config.waves],
+            )
         now = self._client.server_time()
         thresholds = ReplicationThresholds(
             max_lag_seconds=self._config.replication.max_lag_seconds,
@@ -204,7 +210,30 @@ class CloudEndureProvider:
         return found
 
     def launch_of_this_execution(self, mode: Mode, not_before: datetime, execution_id: str) -> LaunchResult | None:
-        return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before)
+        if self._config.waves is None:
+            return self._launch_since(LAUNCH_TYPE[mode], self._machines(), not_before)
+        # A recovery plan: every job of ours for some of the machines (one per wave), found by
+        # the red team: a wave's lost launch answer was reported as "no launch was started".
+        launch_type = LAUNCH_TYPE[mode]
+        ours = {machine.id for machine in self._machines()}
+        jobs = [
+            job
+            for job in self._client.jobs(self._project.id)
+            if job.type == JOB_TYPE[launch_type]
+            and job.participating_machines
+            and set(job.participating_machines) <= ours
+            and job.creation_date_time is not None
+            and job.creation_date_time >= not_before
+        ]
+        if not jobs:
+            return None
+        return LaunchResult(
+            job_id=",".join(job.id for job in jobs),
+            launch_type=launch_type.value,
+            machine_count=sum(len(job.participating_machines) for job in jobs),
+            launched_at=min(job.creation_date_time or not_before for job in jobs),
+            adopted=True,
+        )
 
     def _launch_since(
         self, launch_type: LaunchType, machines: list[Machine], not_before: datetime

@@ -57,7 +57,7 @@ from dr_autopilot.models import (
     machines_digest,
 )
 from dr_autopilot.ports import DrillCleanup, InstanceAddresses, JobSnapshot, Wave
-from dr_autopilot.providers import refuse_if_changed
+from dr_autopilot.providers import refuse_a_plan_that_does_not_fit, refuse_if_changed
 from dr_autopilot.providers.drs.client import MAX_INSTANCES_PER_TERMINATION, MAX_SERVERS_PER_JOB, DrsClient
 from dr_autopilot.providers.drs.models import (
     InitiatedBy,
@@ -243,8 +243,11 @@ class DrsProvider:
         wave: Wave | None = None,
     ) -> LaunchResult:
         machines = self._machines()
-        launching = machines if wave is None else self._wave_machines(machines, wave)
         tag = execution_tag(execution_id)
+        if wave is not None and wave.index > 0:
+            every = self._jobs_of_this_execution(mode, not_before, tag, every_wave=True)
+            self._refuse_a_plan_changed_since_earlier_waves(machines, wave, every)
+        launching = machines if wave is None else self._wave_machines(machines, wave)
         earlier = self._jobs_of_this_execution(mode, not_before, tag, wave)
         launched = {server.source_server_id for job in earlier for server in job.participating_servers}
         remaining = [machine for machine in launching if machine.server.id not in launched]
@@ -281,31 +284,49 @@ class DrsProvider:
             raise MachineNotFound(f"wave {wave.name!r}: not among the source servers to recover: {', '.join(missing)}")
         return found
 
-    def _refuse_a_plan_that_does_not_fit(self, machines: list[Machine]) -> None:
-        """With waves chosen by tags: every server to recover in exactly one wave, or nothing is
+    def _refuse_a_plan_that_does_not_fit(self, machines: list[Machine], done: str = "Nothing was launched.") -> None:
+        """With a recovery plan: every server to recover in exactly one wave, or nothing is
         launched (found at the replication check, before any side effect)."""
-        waves = self._config.waves or []
-        if not any(wave.tags for wave in waves):
+        if self._config.waves is None:
             return
-        plan = [Wave(index, wave.name, wave.machines, wave.tags) for index, wave in enumerate(waves)]
-        counted: dict[str, list[str]] = {}
-        for wave in plan:
-            for machine in self._wave_machines(machines, wave):
-                counted.setdefault(machine.name, []).append(wave.name)
-        nowhere = [m.name for m in machines if m.name not in counted]
-        twice = [f"{name} ({', '.join(names)})" for name, names in counted.items() if len(names) > 1]
-        if nowhere or twice:
+        refuse_a_plan_that_does_not_fit(
+            [m.name for m in machines],
+            [
+                (wave.name, [m.name for m in self._wave_machines(machines, wave)] if wave.tags else wave.machines or [])
+                for wave in self._plan()
+            ],
+            [wave.check.machine if wave.check else None for wave in self._config.waves],
+            done,
+        )
+
+    def _plan(self) -> list[Wave]:
+        return [Wave(index, wave.name, wave.machines, wave.tags) for index, wave in enumerate(self._config.waves or [])]
+
+    def _refuse_a_plan_changed_since_earlier_waves(
+        self, machines: list[Machine], wave: Wave, earlier_jobs: list[Job]
+    ) -> None:
+        """Before a later wave: the plan still fits, and the servers now in the earlier waves are
+        exactly those their jobs launched (a retag between waves must not launch a server twice,
+        or never; found by the red team)."""
+        plan = self._plan()
+        before = {m.server.id for earlier in plan[: wave.index] for m in self._wave_machines(machines, earlier)}
+        launched = {
+            server.source_server_id
+            for job in earlier_jobs
+            if job.tags.get(WAVE_TAG, "").isdigit() and int(job.tags[WAVE_TAG]) < wave.index
+            for server in job.participating_servers
+        }
+        if before != launched:
+            moved = self._names(before ^ launched)
             raise WavePlanInvalid(
-                "the recovery plan does not hold each source server in exactly one wave: "
-                + "; ".join(
-                    part
-                    for part in (
-                        f"in no wave: {', '.join(nowhere[:MAX_LISTED])}" if nowhere else "",
-                        f"in more than one: {', '.join(twice[:MAX_LISTED])}" if twice else "",
-                    )
-                    if part
-                )
+                f"wave {wave.name!r}: the servers' tags changed since the earlier waves launched "
+                f"({', '.join(sorted(moved.values()))[:MAX_LINE]}): the earlier waves' jobs keep running, "
+                "nothing more was launched"
             )
+        self._refuse_a_plan_that_does_not_fit(
+            machines,
+            done=f"Found before wave {wave.name!r}: the earlier waves' jobs keep running, nothing more was launched.",
+        )
 
     def _own_job_for(
         self,
