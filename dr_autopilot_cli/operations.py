@@ -153,11 +153,24 @@ def report(states: Any, execution_arn: str, config: FailoverConfig) -> Report:
         objective_seconds=config.rto_objective_seconds,
         error=description.get("error"),
         headline=summary.get("headline"),
-        changed=[str(line) for line in summary.get("changed", [])],
+        changed=[str(line) for line in summary.get("changed", [])]
+        if summary
+        else _ended_outside(description["status"]),
         unchanged=[str(line) for line in summary.get("unchanged", [])],
         rpo_seconds=float(lag) if isinstance(lag, int | float) else None,
         rpo_objective_seconds=config.replication.max_lag_seconds,
     )
+
+
+def _ended_outside(status: str) -> list[str]:
+    """An execution that ended without its report step (aborted, timed out, failed while
+    reporting): its final message came from ReportEnd, outside the execution's history."""
+    if status in ("ABORTED", "TIMED_OUT", "FAILED"):
+        return [
+            "Not in this execution's history: it ended without its report step, and its final message (sent by "
+            "ReportEnd after the end) says what was and was not changed."
+        ]
+    return []
 
 
 def answer_approval(states: Any, token: str, approve: bool, who: str, reason: str) -> None:

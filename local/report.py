@@ -160,7 +160,10 @@ def _cleanup(
     return {
         "instancesTerminated": (done or {}).get("instanceIds", []),
         "instancesTerminatedCount": (done or {}).get("instancesTerminated", 0),
-        "stillRunning": env.provider.running_instances(launch["jobId"]),
+        # every wave's job (a plan), not only the last one's
+        "stillRunning": env.provider.running_instances(
+            ",".join(wave["jobId"] for wave in launch.get("waves", [])) or launch["jobId"]
+        ),
         "record": (done or {}).get("record"),
         "recordDetail": (done or {}).get("recordDetail"),
         "recordRestored": bool(switched) and record_now == (before["values"] if before else []),

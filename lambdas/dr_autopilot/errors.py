@@ -200,3 +200,8 @@ class WavePlanInvalid(ProviderError):
 
 class WaveCheckFailed(DrAutopilotError):
     """A wave's check did not pass within its timeout: the plan stops before the next wave."""
+
+
+class RecoveryStarted(DrAutopilotError):
+    """A recovery started (or its targets serve production) while this drill ran: the drill
+    launches no further wave, which would replace the recovery's targets."""

@@ -213,3 +213,28 @@ def test_a_tag_plan_with_holes_is_refused_by_a_dry_run_too(
         dry = planned.executions.run({"requestedBy": "alice", "dryRun": True})
         assert dry.status == "FAILED" and dry.error == "WavePlanInvalid" and words in (dry.cause or "")
         assert planned.provider.launches_accepted == 0
+
+
+def test_a_drill_in_waves_stops_before_its_next_wave_once_a_recovery_started(env: LocalFailoverEnvironment) -> None:
+    # Given a drill of the three-tier plan, held at its first wave's check (found by the red team:
+    # its later waves replaced the targets of a recovery started meanwhile, and its clean-up removed them)
+    env.reset_site("three-tier")
+    with env.reconfigured({}) as planned:
+        planned.aws.runtime.stall(StateName.CHECK_WAVE, seconds=120)
+        drill = planned.executions.start({"mode": "drill", "requestedBy": "bob"})
+        planned.executions.wait_until_entered(drill, StateName.CHECK_WAVE)
+        # When the primary fails for real and a recovery runs to its end meanwhile
+        recovery = planned.executions.run({"requestedBy": "alice"})
+        assert recovery.status == "SUCCEEDED", recovery.cause
+        recovered = {job: planned.provider.running_instances(job) for job in planned.provider.launch_job_ids()[1:]}
+        planned.aws.runtime.release_stalls()
+        result = planned.executions.wait(drill, end_hold_as="bob")
+        # Then the drill stopped before its next wave, naming the recovery, and launched nothing more
+        assert result.status == "FAILED" and result.error == "RecoveryStarted", result.cause
+        assert planned.provider.launch_kinds() == ["drill", "recovery", "recovery", "recovery"]
+        # And every instance of the recovery still runs, and the site record points at it
+        assert {job: planned.provider.running_instances(job) for job in recovered} == recovered
+        assert recovery.output is not None and planned.site.record_values() == [recovery.output["recoveredAddress"]]
+        # And the drill's one final message says it was not cleaned up
+        (final,) = [m for m in planned.site.notifications() if m["subject"] == "[DR Autopilot] drill failed"]
+        assert "The drill was NOT cleaned up" in final["message"]

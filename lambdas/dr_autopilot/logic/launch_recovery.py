@@ -3,12 +3,13 @@ or with a recovery plan at most once per wave, each wave only after the one befo
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from dr_autopilot.config import WaveConfig
-from dr_autopilot.errors import MissingStepResult
+from dr_autopilot.errors import MissingStepResult, RecoveryStarted
 from dr_autopilot.logic.lock import ensure_still_held
-from dr_autopilot.models import LaunchResult, ProviderJobStatus, WaveRecord, WorkflowState
+from dr_autopilot.models import LaunchResult, Mode, ProviderJobStatus, WaveRecord, WorkflowState
 from dr_autopilot.ports import FailoverLock, RecoveryProvider, Wave
 
 
@@ -19,6 +20,8 @@ def launch_recovery(
         raise MissingStepResult("refusing to launch: replication has not been checked in this execution")
     index, records = _next_wave(state, waves)
     ensure_still_held(state, lock, "launch")
+    if index > 0 and state.request.mode is Mode.DRILL:
+        _refuse_if_a_recovery_started(lock, waves, index)
     request = state.request
     wave = None
     if waves is not None:
@@ -52,6 +55,25 @@ def launch_recovery(
             "wave_count": len(waves),
             "waves": [*records, record],
         }
+    )
+
+
+def _refuse_if_a_recovery_started(lock: FailoverLock, waves: list[WaveConfig] | None, index: int) -> None:
+    """A drill's later wave launches TEST targets for machines a recovery may have launched since
+    the drill started (CloudEndure replaces a machine's target): refused while a recovery holds its
+    lock or its cool-down runs (found by the red team: a drill's later waves replaced a recovery's
+    targets, and its clean-up then removed them)."""
+    recovery = lock.peek(Mode.RECOVERY)
+    if recovery is None or (recovery.expires_at or 0) <= int(time.time()):
+        return
+    name = waves[index].name if waves else str(index)
+    holder = (recovery.holder or "a recovery").rsplit(":", 1)[-1]
+    what = (
+        "is running" if recovery.holder_state == "RUNNING" else "finished recently (production may run on its targets)"
+    )
+    raise RecoveryStarted(
+        f"recovery {holder} {what}: this drill stops before wave {name!r}, whose launch would replace the "
+        "recovery's targets; nothing more was launched"
     )
 
 

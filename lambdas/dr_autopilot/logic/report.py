@@ -89,6 +89,18 @@ def failure_summary(
     if state.request.readiness and outcome == "FAILED":
         return readiness_summary(state, failure=(name, message))
     changed, unchanged = _launch_facts(state, provider, in_flight)
+    if state.request.mode is Mode.DRILL and state.launch is not None and state.cleanup is None:
+        if in_flight == StateName.CLEAN_UP_DRILL:
+            changed.append(
+                "CleanUpDrill was still running when the execution ended: it may yet terminate the drill's "
+                "instances and put the drill record back. Look at both before acting."
+            )
+        else:
+            changed.append(
+                "The drill was NOT cleaned up: the instances its job(s) created run and cost money until removed. Terminate the "
+                "instances of the job(s) above (DRS: aws drs terminate-recovery-instances --recovery-instance-ids "
+                "...; CloudEndure: delete the test machines in the console) and put the drill record back."
+            )
     record = _record_name(state, dns)
     if state.dns and not state.dns.skipped and state.dns.current:
         # Read back, not taken from the state: a drill's clean-up may have put it back since
