@@ -154,20 +154,7 @@ class WorkflowFunctions(Construct):
     def _grant_dns_change(self, function: lambda_.Function) -> None:
         """UPSERT only the configured record names and type in the one zone, and read its changes."""
         dns = self._config.dns
-        record_names = [name for name in (dns.record_name, dns.drill_record_name) if name]
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["route53:ChangeResourceRecordSets"],
-                resources=[self._zone_arn],
-                conditions={
-                    "ForAllValues:StringEquals": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": record_names,
-                        "route53:ChangeResourceRecordSetsRecordTypes": [dns.record_type],
-                        "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
-                    }
-                },
-            )
-        )
+        self._grant_record_changes(function, [n for n in (dns.record_name, dns.drill_record_name) if n], ["UPSERT"])
         change_arn = Stack.of(self).format_arn(
             service="route53", region="", account="", resource="change", resource_name="*"
         )
@@ -175,17 +162,21 @@ class WorkflowFunctions(Construct):
 
     def _grant_drill_record_restore(self, function: lambda_.Function) -> None:
         """Delete the drill record (and create its earlier value) in the one zone: nothing else."""
-        dns = self._config.dns
-        assert dns.drill_record_name is not None
+        assert self._config.dns.drill_record_name is not None
+        self._grant_record_changes(function, [self._config.dns.drill_record_name], ["DELETE", "CREATE"])
+
+    def _grant_record_changes(self, function: lambda_.Function, names: list[str], actions: list[str]) -> None:
+        """route53:ChangeResourceRecordSets in the one zone, only for these record names, the
+        configured type and these change actions (IAM's condition keys for Route 53 changes)."""
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["route53:ChangeResourceRecordSets"],
                 resources=[self._zone_arn],
                 conditions={
                     "ForAllValues:StringEquals": {
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": [dns.drill_record_name],
-                        "route53:ChangeResourceRecordSetsRecordTypes": [dns.record_type],
-                        "route53:ChangeResourceRecordSetsActions": ["DELETE", "CREATE"],
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": names,
+                        "route53:ChangeResourceRecordSetsRecordTypes": [self._config.dns.record_type],
+                        "route53:ChangeResourceRecordSetsActions": actions,
                     }
                 },
             )
