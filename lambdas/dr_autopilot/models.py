@@ -327,6 +327,7 @@ class WaveCheck(StateModel):
     first_checked_at: datetime | None = None
     checked_at: datetime
     wait_seconds: int = 0
+    address: str | None = None  # the checked machine's, found (with its provenance) at the first attempt
     last_wave: bool
     pause_seconds: int = 0
 

@@ -35,13 +35,19 @@ def check_wave(
     previous = state.wave_check if state.wave_check and state.wave_check.wave_index == index else None
     attempts = (previous.attempts if previous else 0) + 1
     first = previous.first_checked_at if previous and previous.first_checked_at else now
-    target = _address_of(check.machine, launch, waves, provider)
+    # The machine's address is looked up (with its provenance) once per wave, not on every
+    # attempt: at 3,000 DRS source servers a lookup lists them all.
+    address = (
+        previous.address
+        if previous and previous.address
+        else _address_of(check.machine, launch, waves, provider).address
+    )
     port = check.port or config.health_check.port
     timeout = min(float(check.interval_seconds), 10.0)
     if check.protocol == "tcp":
-        result = reach.tcp(target.address, port, timeout)
+        result = reach.tcp(address, port, timeout)
     else:
-        result = reach.http(f"http://{_host(target.address)}:{port}{check.path}", check.expected_status, timeout)
+        result = reach.http(f"http://{_host(address)}:{port}{check.path}", check.expected_status, timeout)
     waited = (now - first).total_seconds()
     if not result.healthy and waited >= check.timeout_seconds:
         done = ", ".join(f"{r.name} (job {r.job_id})" for r in launch.waves)
@@ -60,6 +66,7 @@ def check_wave(
         first_checked_at=first,
         checked_at=now,
         wait_seconds=0 if result.healthy else check.interval_seconds,
+        address=address,
         last_wave=last,
         pause_seconds=0 if last else wave.pause_seconds,
     )
